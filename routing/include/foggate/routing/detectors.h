@@ -1,0 +1,118 @@
+// Detectors: the local work done on "detect" tasks.
+//
+//  - threshold: alerts "raised" once when a field leaves [min, max] and
+//    "cleared" once when it is back inside by at least `hysteresis`; no
+//    alerts in between, so a value hovering at the limit does not storm.
+//  - anomaly: per device and field, an exponentially weighted mean and
+//    variance (window N -> alpha = 2/(N+1)); after `warmup` samples, a value
+//    with |z| > k raises an "anomaly" alert. The sample is then folded into
+//    the statistics (a lasting level shift stops alerting as it becomes
+//    the new normal).
+//
+// Cooldown, per device and detector: a raise or anomaly within cooldown_ms
+// of the previous one published is suppressed (counted). A suppressed raise
+// also suppresses its matching clear, so every published "raised" is
+// followed by exactly one published "cleared".
+//
+// DetectorBank is owned by one worker thread (devices are partitioned
+// across workers), so it needs no locks; stats() may be read from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "foggate/base/clock.h"
+#include "foggate/base/counter.h"
+#include "foggate/message/message.h"
+
+namespace foggate::routing {
+
+enum class DetectorType : unsigned char { kThreshold, kAnomaly };
+
+struct DetectorSpec {
+  std::string name;
+  DetectorType type = DetectorType::kThreshold;
+  std::string field;              // the payload field it watches
+  std::string device;             // glob on device ids; empty = every device
+  std::string severity = "warning";  // Default: warning (critical, warning or info)
+  int64_t cooldown_ms = 60'000;   // Default: 60 s
+  // threshold
+  std::optional<double> min;      // at least one of min/max is set
+  std::optional<double> max;
+  double hysteresis = 0;          // Default: 0
+  // anomaly
+  double z = 3.0;                 // Default: 3 standard deviations
+  uint32_t window = 50;           // Default: 50 samples (EWMA span)
+  uint32_t warmup = 20;           // Default: 20 samples before alerting
+};
+
+enum class AlertKind : unsigned char { kRaised, kCleared, kAnomaly };
+inline constexpr std::string_view to_string(AlertKind k) {
+  switch (k) {
+    case AlertKind::kRaised: return "raised";
+    case AlertKind::kCleared: return "cleared";
+    case AlertKind::kAnomaly: return "anomaly";
+  }
+  return "raised";
+}
+
+struct Alert {
+  AlertKind kind = AlertKind::kRaised;
+  std::string detector;
+  std::string severity;
+  std::string device;
+  std::string field;
+  std::string topic;       // the topic the message came in on
+  double value = 0;
+  double limit = 0;        // threshold: the limit crossed; anomaly: the mean
+  double score = 0;        // anomaly: z; threshold: 0
+  int64_t sensor_ts_ms = 0;
+  int64_t received_ms = 0;
+};
+
+struct DetectorStats {
+  Counter evaluations;
+  Counter raised;
+  Counter cleared;
+  Counter anomalies;
+  Counter suppressed;
+  Gauge tracked;           // (detector, device) states held
+};
+
+using DetectorSpecs = std::shared_ptr<const std::vector<DetectorSpec>>;
+
+class DetectorBank {
+ public:
+  DetectorBank(DetectorSpecs specs, const Clock& clock, DetectorStats& stats);
+  ~DetectorBank();
+
+  // Replaces the detector set. State is kept for detectors whose name, type
+  // and field are unchanged; other state is dropped.
+  void set_specs(DetectorSpecs specs);
+
+  // Runs every detector whose field is present in `msg` and whose device
+  // glob matches; appends the alerts to `out`.
+  void evaluate(const Message& msg, std::vector<Alert>& out);
+
+  std::size_t tracked() const;
+
+ private:
+  struct State;
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using StateMap = std::unordered_map<std::string, State, Hash, std::equal_to<>>;
+
+  DetectorSpecs specs_;
+  std::vector<StateMap> states_;  // parallel to *specs_
+  const Clock& clock_;
+  DetectorStats& stats_;
+};
+
+}  // namespace foggate::routing

@@ -1,0 +1,449 @@
+// CoapServer on libcoap 4.3.1; the contract is in coap_server.h.
+//
+// Block1 bodies and memory. libcoap's COAP_BLOCK_SINGLE_BODY mode would
+// reassemble for us, but 4.3.1 calls no application code until the last
+// block has arrived: it preallocates whatever Size1 the client announces (a
+// 32-bit value, so up to 4 GiB) or else grows the buffer block by block (up to
+// 2^20 blocks of 1 KiB), and keeps it until the transfer idles out. Nothing
+// can refuse such a body before it has been buffered. So libcoap runs only the
+// Block1 protocol (COAP_BLOCK_USE_LIBCOAP without SINGLE_BODY: Request-Tag
+// matching, 2.31 Continue with the Block1 echo), hands us every block with its
+// offset, and we reassemble here:
+//   - a Size1 over max_body_bytes, or a block ending past it, is answered 4.13
+//     at once; coap-client announces Size1, so a large body dies at block 0;
+//   - at most kMaxPartialBodies transfers are in progress at a time, each one
+//     at most max_body_bytes, and one idle for kPartialIdle is dropped.
+// Reassembly therefore holds at most kMaxPartialBodies * max_body_bytes
+// (1 MiB with the defaults). libcoap itself keeps only a small record per
+// transfer (coap_lg_srcv_t, no body in this mode) until it times out.
+//
+// Counting: stats_.requests counts final answers, so a block-wise body counts
+// once, not once per block; 2.31 Continue answers are not counted.
+#include "foggate/protocols/coap_server.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "coap_context.h"
+#include "foggate/base/log.h"
+
+namespace foggate::protocols {
+namespace {
+
+constexpr std::string_view kModule = "coap";
+constexpr std::size_t kMaxSegmentBytes = 128;
+// A diagnostic payload is meant to be short (RFC 7252 5.5.2) and must fit one
+// datagram together with the header; the rest of a long one is dropped.
+constexpr std::size_t kMaxDiagnosticBytes = 256;
+constexpr std::size_t kMaxPartialBodies = 16;
+// Shorter than libcoap's own per-transfer lifetime (MAX_TRANSMIT_WAIT, 93 s),
+// so whenever we still hold a body libcoap still tracks its transfer.
+constexpr auto kPartialIdle = std::chrono::seconds(60);
+
+using Clock = std::chrono::steady_clock;
+
+struct UriPath {
+  std::array<std::string_view, 3> segments;  // sensors, device, metric
+  std::size_t count = 0;
+  bool too_deep = false;
+};
+
+UriPath uri_path(const coap_pdu_t* request) {
+  UriPath path;
+  coap_opt_filter_t filter;
+  coap_option_filter_clear(&filter);
+  coap_option_filter_set(&filter, COAP_OPTION_URI_PATH);
+  coap_opt_iterator_t it;
+  if (!coap_option_iterator_init(request, &it, &filter)) return path;
+  // Walking the Uri-Path options (rather than libcoap's joined path string)
+  // keeps empty segments and segments containing '/' visible.
+  while (const coap_opt_t* opt = coap_option_next(&it)) {
+    if (path.count == path.segments.size()) {
+      path.too_deep = true;
+      break;
+    }
+    path.segments[path.count++] = {reinterpret_cast<const char*>(coap_opt_value(opt)),
+                                   coap_opt_length(opt)};
+  }
+  return path;
+}
+
+std::optional<uint32_t> uint_option(const coap_pdu_t* pdu, coap_option_num_t number) {
+  coap_opt_iterator_t it;
+  const coap_opt_t* opt = coap_check_option(pdu, number, &it);
+  if (!opt || coap_opt_length(opt) > 4) return std::nullopt;
+  return coap_decode_var_bytes(coap_opt_value(opt), coap_opt_length(opt));
+}
+
+// nullopt: a Content-Format we do not decode (4.15).
+std::optional<PayloadFormat> payload_format(const coap_pdu_t* request) {
+  coap_opt_iterator_t it;
+  if (!coap_check_option(request, COAP_OPTION_CONTENT_FORMAT, &it)) return PayloadFormat::kAuto;
+  switch (uint_option(request, COAP_OPTION_CONTENT_FORMAT).value_or(UINT32_MAX)) {
+    case 50: return PayloadFormat::kJson;
+    case 42: return PayloadFormat::kMsgpack;
+    case 0: return PayloadFormat::kNumber;
+    default: return std::nullopt;
+  }
+}
+
+void set_code(coap_pdu_t* response, int code) {
+  coap_pdu_set_code(response, static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(code)));
+}
+
+void add_uint_option(coap_pdu_t* response, coap_option_num_t number, uint32_t value) {
+  uint8_t buf[4];
+  coap_add_option(response, number, coap_encode_var_safe(buf, sizeof buf, value), buf);
+}
+
+void add_diagnostic(coap_pdu_t* response, std::string_view text) {
+  if (text.size() > kMaxDiagnosticBytes) {
+    std::size_t n = kMaxDiagnosticBytes;
+    // Do not cut a UTF-8 sequence in half.
+    while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+    text = text.substr(0, n);
+  }
+  if (!text.empty())
+    coap_add_data(response, text.size(), reinterpret_cast<const uint8_t*>(text.data()));
+}
+
+// 4.3.1 keeps coap_endpoint_t opaque and has no getter for the bound address,
+// but coap_endpoint_str() prints it ("127.0.0.1:40123 UDP", "[::]:5683 UDP")
+// from the getsockname() result taken at bind time. It prints into a static
+// buffer, hence the mutex; libcoap calls it itself only for log lines below
+// LOG_ERR, which coap_library_init() never enables.
+uint16_t bound_port(const coap_endpoint_t* endpoint) {
+  static std::mutex mu;
+  std::string text;
+  {
+    std::lock_guard lock(mu);
+    const char* s = coap_endpoint_str(endpoint);
+    text = s ? s : "";
+  }
+  if (auto space = text.rfind(' '); space != std::string::npos) text.resize(space);
+  auto colon = text.rfind(':');
+  if (colon == std::string::npos) return 0;
+  unsigned value = 0;
+  const char* end = text.data() + text.size();
+  auto [p, ec] = std::from_chars(text.data() + colon + 1, end, value);
+  if (ec != std::errc{} || p != end || value == 0 || value > UINT16_MAX) return 0;
+  return static_cast<uint16_t>(value);
+}
+
+Result<void> resolve(const std::string& host, uint16_t port, coap_address_t& out) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found);
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owner(found, &freeaddrinfo);
+  if (rc != 0 || !found || found->ai_addrlen > sizeof out.addr)
+    return unexpected(Error::permanent(
+        "coap_bind", host + ":" + service + ": " + (rc ? gai_strerror(rc) : "no address")));
+  coap_address_init(&out);
+  std::memcpy(&out.addr, found->ai_addr, found->ai_addrlen);
+  out.size = found->ai_addrlen;
+  return {};
+}
+
+}  // namespace
+
+struct CoapServer::Impl {
+  // One Block1 body being reassembled.
+  struct PartialBody {
+    std::string key;  // peer address, Request-Tag and path
+    PayloadFormat format = PayloadFormat::kAuto;
+    std::string body;
+    Clock::time_point last_used;
+  };
+
+  Impl(CoapOptions options, CoapHandler handler, CoapStats& stats)
+      : options_(std::move(options)), handler_(std::move(handler)), stats_(stats) {}
+
+  static void on_request(coap_resource_t* resource, coap_session_t* session,
+                         const coap_pdu_t* request, const coap_string_t* query,
+                         coap_pdu_t* response);
+  bool add_resources(coap_context_t* ctx);
+  void handle(coap_session_t* session, const coap_pdu_t* request, coap_pdu_t* response);
+  void receive_body(coap_session_t* session, const coap_pdu_t* request, coap_pdu_t* response,
+                    const UriPath& path, PayloadFormat format);
+  void deliver(CoapRequest&& request, coap_pdu_t* response);
+
+  void answer(coap_pdu_t* response, int code, Counter& outcome, std::string_view diagnostic = {});
+  void too_large(coap_pdu_t* response);
+  void overloaded(coap_pdu_t* response);
+  void failed(coap_pdu_t* response, std::string_view reason, const char* what) noexcept;
+
+  PartialBody* find_partial(const std::string& key);
+  PartialBody* start_partial(std::string key, Clock::time_point now);
+  void drop_partial(const std::string& key);
+
+  CoapOptions options_;
+  CoapHandler handler_;
+  CoapStats& stats_;  // CoapServer::stats_, which outlives the context
+  CoapContext ctx_;
+  uint16_t port_ = 0;
+  std::vector<PartialBody> partial_;  // at most kMaxPartialBodies
+};
+
+void CoapServer::Impl::on_request(coap_resource_t*, coap_session_t* session,
+                                  const coap_pdu_t* request, const coap_string_t*,
+                                  coap_pdu_t* response) {
+  auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
+  // libcoap is C: nothing may unwind through it. The handler's own exceptions
+  // are caught in deliver(); this catches ours (e.g. bad_alloc).
+  try {
+    self->handle(session, request, response);
+  } catch (const std::exception& e) {
+    self->failed(response, "internal_error", e.what());
+  } catch (...) {
+    self->failed(response, "internal_error", "unknown exception");
+  }
+}
+
+bool CoapServer::Impl::add_resources(coap_context_t* ctx) {
+  static constexpr coap_request_t kMethods[] = {
+      COAP_REQUEST_GET,   COAP_REQUEST_POST,  COAP_REQUEST_PUT,   COAP_REQUEST_DELETE,
+      COAP_REQUEST_FETCH, COAP_REQUEST_PATCH, COAP_REQUEST_IPATCH};
+  // Every method is routed to on_request so that every request is counted
+  // and other methods get our 4.05 rather than libcoap's defaults.
+  // "sensors" itself is a real resource so /.well-known/core lists </sensors>;
+  // the paths beneath it reach the unknown-resource handler, which libcoap
+  // does not list. Each resource is added at once, so the context frees it
+  // even if a later step fails.
+  static constexpr std::string_view kSensors = "sensors";
+  coap_str_const_t name{kSensors.size(), reinterpret_cast<const uint8_t*>(kSensors.data())};
+  coap_resource_t* sensors = coap_resource_init(&name, 0);  // libcoap copies the name
+  if (!sensors) return false;
+  for (auto method : kMethods) coap_register_request_handler(sensors, method, &on_request);
+  coap_add_resource(ctx, sensors);
+
+  coap_resource_t* other = coap_resource_unknown_init2(&on_request, 0);
+  if (!other) return false;
+  for (auto method : kMethods) coap_register_request_handler(other, method, &on_request);
+  coap_add_resource(ctx, other);
+  return true;
+}
+
+void CoapServer::Impl::handle(coap_session_t* session, const coap_pdu_t* request,
+                              coap_pdu_t* response) {
+  const UriPath path = uri_path(request);
+  if (path.count == 0 || path.segments[0] != "sensors")
+    return answer(response, 404, stats_.not_found);
+  if (coap_pdu_get_code(request) != COAP_REQUEST_CODE_POST)
+    return answer(response, 405, stats_.bad_request);
+  if (path.count < 2 || path.too_deep) return answer(response, 404, stats_.not_found);
+  for (std::size_t i = 1; i < path.count; ++i) {
+    if (path.segments[i].empty())
+      return answer(response, 400, stats_.bad_request, "empty path segment");
+    if (path.segments[i].size() > kMaxSegmentBytes)
+      return answer(response, 400, stats_.bad_request, "path segment over 128 bytes");
+  }
+  const std::optional<PayloadFormat> format = payload_format(request);
+  if (!format) return answer(response, 415, stats_.bad_request);
+  receive_body(session, request, response, path, *format);
+}
+
+void CoapServer::Impl::receive_body(coap_session_t* session, const coap_pdu_t* request,
+                                    coap_pdu_t* response, const UriPath& path,
+                                    PayloadFormat format) {
+  // For one block of a Block1 transfer libcoap reports its offset and a total
+  // that exceeds offset + len while more blocks follow (Size1 when the client
+  // sent it); for a plain request offset is 0 and total is len.
+  std::size_t len = 0, offset = 0, total = 0;
+  const uint8_t* data = nullptr;
+  if (!coap_get_data_large(request, &len, &data, &offset, &total)) {
+    len = 0;
+    total = offset;
+  }
+  const std::string_view chunk(reinterpret_cast<const char*>(data), data ? len : 0);
+  const bool more = offset + len < total;
+
+  std::string key;
+  if (const coap_address_t* peer = coap_session_get_addr_remote(session)) {
+    unsigned char buf[64];
+    key.append(reinterpret_cast<const char*>(buf), coap_print_addr(peer, buf, sizeof buf));
+  }
+  coap_opt_iterator_t it;
+  if (const coap_opt_t* tag = coap_check_option(request, COAP_OPTION_RTAG, &it)) {
+    key += '#';
+    key.append(reinterpret_cast<const char*>(coap_opt_value(tag)), coap_opt_length(tag));
+  }
+  key += '/';
+  key += path.segments[1];
+  key += '/';
+  key += path.segments[2];
+
+  const std::size_t max = options_.max_body_bytes;
+  const std::size_t size1 = uint_option(request, COAP_OPTION_SIZE1).value_or(0);
+  if (size1 > max || offset + len > max || total > max) {
+    drop_partial(key);
+    return too_large(response);
+  }
+  auto make_request = [&](std::string body) {
+    return CoapRequest{std::string(path.segments[1]), std::string(path.segments[2]), format,
+                       std::move(body)};
+  };
+  if (offset == 0 && !more) {
+    drop_partial(key);
+    return deliver(make_request(std::string(chunk)), response);
+  }
+
+  const auto now = Clock::now();
+  PartialBody* partial = find_partial(key);
+  if (offset == 0) {
+    if (!partial) partial = start_partial(std::move(key), now);
+    if (!partial) return overloaded(response);
+    partial->format = format;
+    partial->body.assign(chunk);
+    partial->last_used = now;
+    return set_code(response, 231);
+  }
+  if (!partial || offset > partial->body.size()) {
+    // Block 0 never came, we dropped the transfer, or a block is missing.
+    drop_partial(key);
+    return answer(response, 408, stats_.bad_request, "incomplete Block1 body");
+  }
+  partial->body.resize(offset);  // a retransmitted block replaces its first copy
+  partial->body.append(chunk);
+  partial->last_used = now;
+  if (more) return set_code(response, 231);
+  CoapRequest complete = make_request(std::move(partial->body));
+  complete.format = partial->format;
+  drop_partial(key);
+  deliver(std::move(complete), response);
+}
+
+void CoapServer::Impl::deliver(CoapRequest&& request, coap_pdu_t* response) {
+  CoapReply reply;
+  try {
+    reply = handler_(std::move(request));
+  } catch (const std::exception& e) {
+    return failed(response, "handler_threw", e.what());
+  } catch (...) {
+    return failed(response, "handler_threw", "unknown exception");
+  }
+  switch (reply.code) {
+    case CoapReply::Code::kChanged: return answer(response, 204, stats_.accepted);
+    case CoapReply::Code::kBadRequest:
+      return answer(response, 400, stats_.bad_request, reply.diagnostic);
+    case CoapReply::Code::kServiceUnavailable: return overloaded(response);
+  }
+  failed(response, "handler_reply", "reply code out of range");
+}
+
+void CoapServer::Impl::answer(coap_pdu_t* response, int code, Counter& outcome,
+                              std::string_view diagnostic) {
+  stats_.requests.add();
+  outcome.add();
+  set_code(response, code);
+  add_diagnostic(response, diagnostic);
+}
+
+void CoapServer::Impl::too_large(coap_pdu_t* response) {
+  add_uint_option(response, COAP_OPTION_SIZE1,
+                  static_cast<uint32_t>(std::min<std::size_t>(options_.max_body_bytes, UINT32_MAX)));
+  answer(response, 413, stats_.too_large);
+}
+
+void CoapServer::Impl::overloaded(coap_pdu_t* response) {
+  add_uint_option(response, COAP_OPTION_MAXAGE, options_.overload_max_age_s);
+  answer(response, 503, stats_.overloaded);
+}
+
+void CoapServer::Impl::failed(coap_pdu_t* response, std::string_view reason,
+                              const char* what) noexcept {
+  stats_.requests.add();
+  stats_.handler_errors.add();
+  set_code(response, 500);
+  try {
+    log::warn_once(kModule, reason, "request failed; answered 5.00",
+                   {{"reason", reason}, {"what", what ? what : ""}});
+  } catch (...) {
+    // Counted above; the log line is best effort.
+  }
+}
+
+CoapServer::Impl::PartialBody* CoapServer::Impl::find_partial(const std::string& key) {
+  auto it = std::find_if(partial_.begin(), partial_.end(),
+                         [&](const PartialBody& p) { return p.key == key; });
+  return it == partial_.end() ? nullptr : &*it;
+}
+
+CoapServer::Impl::PartialBody* CoapServer::Impl::start_partial(std::string key,
+                                                               Clock::time_point now) {
+  std::erase_if(partial_, [&](const PartialBody& p) { return now - p.last_used > kPartialIdle; });
+  if (partial_.size() >= kMaxPartialBodies) return nullptr;
+  partial_.push_back(PartialBody{std::move(key), PayloadFormat::kAuto, {}, now});
+  return &partial_.back();
+}
+
+void CoapServer::Impl::drop_partial(const std::string& key) {
+  std::erase_if(partial_, [&](const PartialBody& p) { return p.key == key; });
+}
+
+// stats_ is constructed after impl_, but Impl only stores the reference until
+// a request arrives, long after construction.
+CoapServer::CoapServer(CoapOptions options, CoapHandler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), stats_)) {}
+
+// Free the context (and with it any callback source) while stats_ still exists.
+CoapServer::~CoapServer() { impl_.reset(); }
+
+Result<void> CoapServer::open() {
+  if (impl_->ctx_) return unexpected(Error::permanent("coap_context", "already open"));
+  coap_library_init();
+  coap_address_t addr;
+  if (auto resolved = resolve(impl_->options_.bind, impl_->options_.port, addr); !resolved)
+    return resolved;
+  const std::string where = impl_->options_.bind + ":" + std::to_string(impl_->options_.port);
+
+  CoapContext ctx(coap_new_context(nullptr));
+  if (!ctx) return unexpected(Error::permanent("coap_context", "coap_new_context failed"));
+  coap_set_app_data(ctx.get(), impl_.get());
+  // Must precede the endpoint: sessions copy the block mode when created.
+  coap_context_set_block_mode(ctx.get(), COAP_BLOCK_USE_LIBCOAP);
+  if (!impl_->add_resources(ctx.get()))
+    return unexpected(Error::permanent("coap_context", "cannot create resources"));
+
+  errno = 0;
+  coap_endpoint_t* endpoint = coap_new_endpoint(ctx.get(), &addr, COAP_PROTO_UDP);
+  if (!endpoint) {
+    const int err = errno;
+    return unexpected(Error::permanent(
+        "coap_bind", where + ": " + (err ? std::system_category().message(err) : "failed")));
+  }
+  const uint16_t port = bound_port(endpoint);
+  if (port == 0)
+    return unexpected(Error::permanent("coap_bind", where + ": cannot read the bound port"));
+  impl_->port_ = port;
+  impl_->ctx_ = std::move(ctx);
+  return {};
+}
+
+uint16_t CoapServer::port() const { return impl_->port_; }
+
+void CoapServer::poll(uint32_t timeout_ms) {
+  if (!impl_->ctx_) return;
+  // In libcoap 0 means "wait forever" and UINT32_MAX "do not wait".
+  const uint32_t wait = timeout_ms == 0 ? COAP_IO_NO_WAIT : std::min(timeout_ms, COAP_IO_NO_WAIT - 1);
+  if (coap_io_process(impl_->ctx_.get(), wait) < 0)
+    log::warn_once(kModule, "io_process", "coap_io_process failed", {{"errno", std::to_string(errno)}});
+}
+
+}  // namespace foggate::protocols

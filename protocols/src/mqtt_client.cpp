@@ -1,0 +1,270 @@
+#include "foggate/protocols/mqtt_client.h"
+
+#include <mqtt/async_client.h>
+
+#include <algorithm>
+#include <random>
+
+#include "foggate/base/log.h"
+
+namespace foggate::protocols {
+
+// Paho's listener interfaces forward into MqttClient. Every entry point
+// catches everything: Paho C++ does not, and an exception unwinding into
+// the C library's thread would abort the process.
+class MqttClient::Callbacks final : public mqtt::callback, public mqtt::iaction_listener {
+ public:
+  explicit Callbacks(MqttClient& owner) : owner_(owner) {}
+
+  void connected(const std::string&) override { guard([&] { owner_.handle_connected(); }); }
+  void connection_lost(const std::string& cause) override {
+    guard([&] {
+      owner_.stats_.connection_lost.add();
+      owner_.handle_failure(cause.empty() ? "connection lost" : cause);
+    });
+  }
+  void message_arrived(mqtt::const_message_ptr msg) override {
+    guard([&] {
+      owner_.stats_.received.add();
+      if (owner_.on_message_) owner_.on_message_(msg->get_topic(), msg->get_payload_str(), msg->is_retained());
+    });
+  }
+  void delivery_complete(mqtt::delivery_token_ptr) override {}
+
+  // Connect attempt outcome. Success is reported through connected().
+  void on_failure(const mqtt::token& tok) override {
+    guard([&] {
+      owner_.stats_.connect_failures.add();
+      owner_.handle_failure("connect failed, rc=" + std::to_string(tok.get_return_code()));
+    });
+  }
+  void on_success(const mqtt::token&) override {}
+
+ private:
+  template <typename F>
+  void guard(F&& f) noexcept {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      owner_.stats_.handler_errors.add();
+      log::warn_once("mqtt", "handler_exception", "handler threw; message dropped", {{"what", e.what()}});
+    } catch (...) {
+      owner_.stats_.handler_errors.add();
+      log::warn_once("mqtt", "handler_exception", "handler threw; message dropped");
+    }
+  }
+  MqttClient& owner_;
+};
+
+// Outcome of the SUBACK: the client is ready only once its subscriptions
+// hold, so "online" never precedes the first message we could receive.
+class SubscribeListener final : public mqtt::iaction_listener {
+ public:
+  explicit SubscribeListener(std::function<void(bool, int)> done) : done_(std::move(done)) {}
+  void on_success(const mqtt::token&) override { call(true, 0); }
+  void on_failure(const mqtt::token& tok) override { call(false, tok.get_return_code()); }
+
+ private:
+  void call(bool ok, int rc) noexcept {
+    try {
+      done_(ok, rc);
+    } catch (...) {
+      log::warn_once("mqtt", "subscribe_handler", "subscribe handler threw");
+    }
+  }
+  std::function<void(bool, int)> done_;
+};
+
+// Completion of one tracked publish; deletes itself after reporting.
+class DeliveryListener final : public mqtt::iaction_listener {
+ public:
+  explicit DeliveryListener(MqttClient::DoneHandler done) : done_(std::move(done)) {}
+  void on_success(const mqtt::token&) override { finish(true); }
+  void on_failure(const mqtt::token&) override { finish(false); }
+
+ private:
+  void finish(bool ok) noexcept {
+    try {
+      done_(ok);
+    } catch (...) {
+      log::warn_once("mqtt", "delivery_handler", "delivery handler threw");
+    }
+    delete this;
+  }
+  MqttClient::DoneHandler done_;
+};
+
+struct MqttClient::Paho {
+  std::unique_ptr<SubscribeListener> subscribed;
+  // Declared before the client so it is destroyed after it: Paho may call
+  // the callbacks until the client is gone.
+  std::unique_ptr<Callbacks> callbacks;
+  std::unique_ptr<mqtt::async_client> client;
+  mqtt::connect_options connect_options;
+};
+
+MqttClient::MqttClient(MqttOptions options, const Clock& clock)
+    : options_(std::move(options)), clock_(clock) {}
+
+MqttClient::~MqttClient() { stop(500); }
+
+void MqttClient::set_subscriptions(std::vector<MqttSubscription> subs) { subs_ = std::move(subs); }
+
+std::string MqttClient::last_error() const {
+  std::lock_guard lock(err_mu_);
+  return last_error_;
+}
+
+Result<void> MqttClient::start() {
+  if (options_.uris.empty()) return unexpected(Error::permanent("mqtt_create", "no broker URI"));
+  try {
+    auto p = std::make_unique<Paho>();
+    mqtt::create_options create(MQTTVERSION_3_1_1, std::max(options_.max_buffered, 1));
+    create.set_send_while_disconnected(options_.max_buffered > 0, true);
+    p->client = std::make_unique<mqtt::async_client>(options_.uris.front(), options_.client_id, create, nullptr);
+    p->callbacks = std::make_unique<Callbacks>(*this);
+    p->subscribed = std::make_unique<SubscribeListener>([this](bool ok, int rc) {
+      if (ok) {
+        if (on_connected_) on_connected_(false);
+        return;
+      }
+      stats_.connect_failures.add();
+      log::error("mqtt", "subscribe refused by the broker", {{"client_id", options_.client_id},
+                                                              {"rc", std::to_string(rc)}});
+    });
+    p->client->set_callback(*p->callbacks);
+
+    auto& co = p->connect_options;
+    co.set_mqtt_version(MQTTVERSION_3_1_1);
+    co.set_clean_session(options_.clean_session);
+    co.set_keep_alive_interval(options_.keepalive_s);
+    co.set_connect_timeout(options_.connect_timeout_s);
+    co.set_automatic_reconnect(false);
+    if (options_.uris.size() > 1) co.set_servers(mqtt::string_collection::create(options_.uris));
+    if (!options_.username.empty()) co.set_user_name(options_.username);
+    if (!options_.password.empty()) co.set_password(options_.password);
+    if (!options_.will.topic.empty()) {
+      co.set_will(mqtt::will_options(options_.will.topic, options_.will.payload, options_.will.qos,
+                                     options_.will.retained));
+    }
+    paho_ = std::move(p);
+  } catch (const std::exception& e) {
+    return unexpected(Error::permanent("mqtt_create", e.what()));
+  }
+  attempt_connect();
+  return {};
+}
+
+void MqttClient::attempt_connect() {
+  if (!paho_ || stopping_ || connected_ || connecting_.exchange(true)) return;
+  try {
+    paho_->client->connect(paho_->connect_options, nullptr, *paho_->callbacks);
+  } catch (const std::exception& e) {
+    stats_.connect_failures.add();
+    handle_failure(std::string("connect refused: ") + e.what());
+  }
+}
+
+void MqttClient::handle_connected() {
+  connected_ = true;
+  connecting_ = false;
+  failures_in_row_ = 0;
+  stats_.connects.add();
+  log::info("mqtt", "connected", {{"client_id", options_.client_id},
+                                  {"uri", paho_->client->get_server_uri()}});
+  if (!subs_.empty()) {
+    std::vector<std::string> filters;
+    std::vector<int> qos;
+    for (const auto& s : subs_) {
+      filters.push_back(s.filter);
+      qos.push_back(s.qos);
+    }
+    try {
+      paho_->client->subscribe(mqtt::string_collection::create(filters), qos, nullptr, *paho_->subscribed);
+    } catch (const std::exception& e) {
+      log::error("mqtt", "subscribe failed", {{"what", e.what()}});
+    }
+    return;  // on_connected_ runs once the SUBACK arrives
+  }
+  // session_present is not exposed for the callback-style connect in
+  // Paho C++ 1.2; subscriptions are re-issued regardless.
+  if (on_connected_) on_connected_(false);
+}
+
+void MqttClient::handle_failure(std::string why) {
+  const bool was_connected = connected_.exchange(false);
+  connecting_ = false;
+  const int n = std::min(failures_in_row_.fetch_add(1) + 1, 20);
+  // Capped full jitter: uniform in [0, min(max, min_delay * 2^n)].
+  const int64_t cap = std::min<int64_t>(options_.retry_max_ms, options_.retry_min_ms << std::min(n, 16));
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  const int64_t delay = std::uniform_int_distribution<int64_t>(0, cap)(rng);
+  next_attempt_ms_ = clock_.mono_ms() + delay;
+  {
+    std::lock_guard lock(err_mu_);
+    last_error_ = why;
+  }
+  if (was_connected || n == 1) {
+    log::warn("mqtt", was_connected ? "disconnected; will reconnect" : "cannot connect; will retry",
+              {{"client_id", options_.client_id}, {"reason", why}});
+  }
+}
+
+void MqttClient::tick() {
+  if (connected_ || connecting_ || stopping_) return;
+  if (clock_.mono_ms() >= next_attempt_ms_) attempt_connect();
+}
+
+void MqttClient::stop(int timeout_ms) {
+  if (!paho_ || stopping_.exchange(true)) return;
+  try {
+    if (paho_->client->is_connected()) paho_->client->disconnect(timeout_ms)->wait_for(timeout_ms);
+  } catch (const std::exception& e) {
+    log::warn("mqtt", "disconnect failed", {{"what", e.what()}});
+  }
+  connected_ = false;
+}
+
+Result<void> MqttClient::publish(const std::string& topic, std::string_view payload, int qos, bool retained) {
+  if (!paho_ || stopping_) {
+    stats_.publish_failures.add();
+    return unexpected(Error::transient("mqtt_publish", "client not running"));
+  }
+  try {
+    paho_->client->publish(topic, payload.data(), payload.size(), qos, retained);
+    stats_.published.add();
+    return {};
+  } catch (const mqtt::exception& e) {
+    stats_.publish_failures.add();
+    return unexpected(Error::transient("mqtt_publish", "rc=" + std::to_string(e.get_return_code())));
+  } catch (const std::exception& e) {
+    stats_.publish_failures.add();
+    return unexpected(Error::transient("mqtt_publish", e.what()));
+  }
+}
+
+}  // namespace foggate::protocols
+
+namespace foggate::protocols {
+
+Result<void> MqttClient::publish_tracked(const std::string& topic, std::string_view payload, int qos,
+                                         DoneHandler done) {
+  if (!paho_ || stopping_ || !connected_) {
+    stats_.publish_failures.add();
+    return unexpected(Error::transient("mqtt_publish", "not connected"));
+  }
+  auto* listener = new DeliveryListener(std::move(done));
+  try {
+    auto msg = mqtt::make_message(topic, payload.data(), payload.size(), qos, false);
+    paho_->client->publish(msg, nullptr, *listener);
+    stats_.published.add();
+    return {};
+  } catch (const std::exception& e) {
+    // Paho did not take the publish, so the listener will never be called.
+    delete listener;
+    stats_.publish_failures.add();
+    return unexpected(Error::transient("mqtt_publish", e.what()));
+  }
+}
+
+}  // namespace foggate::protocols

@@ -61,7 +61,8 @@ Result<Predicate> parse_predicate(std::string_view text) {
   Predicate p;
   if (pos == std::string_view::npos) {
     if (!valid_field_name(text))
-      return unexpected(Error::permanent("bad_predicate", "expected a field name or `field op value`"));
+      return unexpected(Error::permanent(
+          "bad_predicate", "no known operator: use `field op value` (op: < <= > >= == !=) or a bare field name"));
     p.field = std::string(text);
     p.op = Predicate::Op::kExists;
     return p;

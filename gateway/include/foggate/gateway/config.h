@@ -1,0 +1,153 @@
+// Config: the whole configuration document, parsed and validated.
+//
+// The document is JSON with one key per section: gateway, broker, ingest,
+// rules, detectors, alerts, metrics. Each section parses and validates on
+// its own (parse_*_section), so a later layer can replace one section
+// without touching the others. Unknown keys and wrong types are errors;
+// every error carries the path of the offending value ("rules.ordered[2].when[0]").
+//
+// Exceptions: load_config_file() throws ConfigError (start-up only); the
+// parse functions return their issues instead.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "foggate/base/result.h"
+#include "foggate/protocols/coap_server.h"
+#include "foggate/protocols/json.h"
+#include "foggate/protocols/payload_decoder.h"
+#include "foggate/routing/batcher.h"
+#include "foggate/routing/detectors.h"
+#include "foggate/routing/rule_set.h"
+#include "foggate/routing/task_queue.h"
+
+namespace foggate::gateway {
+
+struct ConfigIssue {
+  std::string path;     // where in the document; "" for the document itself
+  std::string message;  // what is wrong
+};
+using ConfigIssues = std::vector<ConfigIssue>;
+
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(ConfigIssues issues);
+  const ConfigIssues& issues() const { return issues_; }
+
+ private:
+  ConfigIssues issues_;
+};
+
+struct GatewaySection {
+  std::string id;                     // Default: the host name
+  std::string data_dir = "/var/lib/foggate";  // Default: /var/lib/foggate
+  int workers = 2;                    // Default: 2 worker threads
+  std::size_t queue_capacity = 4096;  // Default: 4096 tasks per worker
+  std::string log_level = "info";     // Default: info
+};
+
+struct BrokerSection {
+  std::vector<std::string> uris{"tcp://127.0.0.1:1883"};  // Default: local mosquitto
+  std::string client_id;              // Default: "foggate-<gateway id>"
+  int keepalive_s = 30;               // Default: 30 s
+  std::string username;               // Default: none
+  std::string password;               // Default: none; never printed
+};
+
+struct MqttIngest {
+  std::string filter;
+  int qos = 1;                                   // Default: 1
+  PayloadFormat format = PayloadFormat::kAuto;   // Default: auto
+  std::string pattern = "sensors/{device}/{metric}";  // Default: sensors/{device}/{metric}
+};
+
+struct IngestSection {
+  std::vector<MqttIngest> mqtt{{.filter = "sensors/#"}};  // Default: sensors/#
+  bool coap_enabled = true;                               // Default: true
+  protocols::CoapOptions coap;                            // Default: 0.0.0.0:5683
+  protocols::DecodeOptions payload;                       // Default: see DecodeOptions
+};
+
+struct RulesSection {
+  std::vector<routing::Rule> ordered;
+  // Default: detect (normal) and forward (low) for unmatched messages.
+  std::vector<routing::TaskSpec> default_tasks{
+      {routing::TaskKind::kDetect, Priority::kNormal, 5'000},
+      {routing::TaskKind::kForward, Priority::kLow, 60'000}};
+};
+
+struct AlertsSection {
+  int qos = 1;          // Default: 1
+  bool retain = false;  // Default: false
+};
+
+// The store-and-forward uplink to the cloud broker. Off until `uris` is set.
+struct UplinkSection {
+  std::vector<std::string> uris;      // Default: none (uplink off); several = failover
+  std::string client_id;              // Default: "foggate-<gateway id>-uplink"
+  std::string username;               // Default: none
+  std::string password;               // Default: none; never printed
+  std::string topic_prefix;           // Default: "foggate/<gateway id>/uplink"; topic = prefix/<priority>
+  int keepalive_s = 30;               // Default: 30 s
+  int max_inflight = 8;               // Default: 8 unacknowledged batches
+  int64_t commit_interval_ms = 1000;  // Default: 1 s; open batches seal and commit at least this often
+  std::size_t inbox_capacity = 65536; // Default: 65536 forward tasks waiting for the uplink thread
+  std::array<routing::BatchLimits, kPriorityCount> batch = routing::Batcher::default_limits();
+  uint64_t spool_max_bytes = 256ull << 20;  // Default: 256 MiB
+  // Default: critical 7 d, high 7 d, normal 3 d, low 1 d; 0 = never.
+  std::array<int64_t, kPriorityCount> ttl_ms{7 * 86'400'000LL, 7 * 86'400'000LL, 3 * 86'400'000LL, 86'400'000LL};
+  uint64_t bytes_per_s = 0;           // Default: 0 = unlimited
+  uint64_t burst_bytes = 1u << 20;    // Default: 1 MiB
+  // Minimum share of the sent bytes a priority gets while it has data
+  // waiting, so lower priorities are never starved. Default: high 0.1,
+  // normal 0.05, low 0.05 (critical always goes first).
+  std::array<double, kPriorityCount> min_share{0.0, 0.1, 0.05, 0.05};
+  int zlib_level = 6;                 // Default: 6
+
+  bool enabled() const { return !uris.empty(); }
+};
+
+struct MetricsSection {
+  int64_t interval_ms = 10'000;  // Default: 10 s; 0 disables the metrics topic
+};
+
+struct Config {
+  GatewaySection gateway;
+  BrokerSection broker;
+  IngestSection ingest;
+  RulesSection rules;
+  std::vector<routing::DetectorSpec> detectors;
+  AlertsSection alerts;
+  MetricsSection metrics;
+  UplinkSection uplink;
+};
+
+// The built-in configuration used by `foggate run` without --config.
+Config default_config();
+
+// Parses and validates a whole document. Sections left out keep their
+// defaults. Never throws.
+Result<Config, ConfigIssues> parse_config(std::string_view json_text);
+
+// Section parsers: fill `out` from `v`, appending issues under `path`.
+void parse_gateway_section(const protocols::JsonValue& v, const std::string& path, GatewaySection& out, ConfigIssues& issues);
+void parse_broker_section(const protocols::JsonValue& v, const std::string& path, BrokerSection& out, ConfigIssues& issues);
+void parse_ingest_section(const protocols::JsonValue& v, const std::string& path, IngestSection& out, ConfigIssues& issues);
+void parse_rules_section(const protocols::JsonValue& v, const std::string& path, RulesSection& out, ConfigIssues& issues);
+void parse_detectors_section(const protocols::JsonValue& v, const std::string& path, std::vector<routing::DetectorSpec>& out, ConfigIssues& issues);
+void parse_alerts_section(const protocols::JsonValue& v, const std::string& path, AlertsSection& out, ConfigIssues& issues);
+void parse_uplink_section(const protocols::JsonValue& v, const std::string& path, UplinkSection& out, ConfigIssues& issues);
+void parse_metrics_section(const protocols::JsonValue& v, const std::string& path, MetricsSection& out, ConfigIssues& issues);
+
+// Reads and parses a file; throws ConfigError with every issue.
+Config load_config_file(const std::string& path);
+
+// One line per issue: "<path>: <message>".
+std::string format_issues(const ConfigIssues& issues);
+
+}  // namespace foggate::gateway

@@ -1,0 +1,59 @@
+// Gateway: the running foggate process minus main(): it wires ingest,
+// rules, scheduler, detectors and alerts together and owns every thread.
+//
+// Threads (see docs/architecture.md):
+//  - Paho callback thread of the ingest client: decode, classify, try_push.
+//  - "coap": owns the libcoap context; decode, classify, try_push.
+//  - "worker-N" (gateway.workers): each owns one TaskQueue and the detector
+//    state of the devices hashed to it; runs detect and forward tasks and
+//    publishes alerts.
+//  - "supervisor": drives MQTT reconnects, publishes metrics, logs a
+//    summary once a minute.
+//
+// start()/stop() are called from one controlling thread (main or a test).
+// stop() is a clean shutdown: ingest stops first (the broker keeps
+// undelivered messages in our persistent session), queued tasks are drained,
+// alerts flushed, then presence goes offline.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "foggate/base/clock.h"
+#include "foggate/base/counter.h"
+#include "foggate/base/result.h"
+#include "foggate/gateway/config.h"
+#include "foggate/routing/forward_sink.h"
+
+namespace foggate::gateway {
+
+class Gateway {
+ public:
+  explicit Gateway(Config config, const Clock& clock = SystemClock::instance());
+  ~Gateway();
+  Gateway(const Gateway&) = delete;
+  Gateway& operator=(const Gateway&) = delete;
+
+  // Where forward tasks go; set before start(). Until the uplink exists the
+  // default sink counts each forward task and discards it.
+  void set_forward_sink(std::shared_ptr<routing::ForwardSink> sink);
+
+  // Starts every thread and connects to the broker (in the background: an
+  // unreachable broker is retried, not an error). Errors: the CoAP endpoint
+  // cannot be bound ("coap_bind"), the MQTT client cannot be created.
+  Result<void> start();
+  // Idempotent; see the header comment for the order.
+  void stop();
+
+  // The CoAP port actually bound (0 when CoAP is off).
+  uint16_t coap_port() const;
+  // Every counter and gauge, for the metrics topic.
+  void collect(MetricSink& out) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace foggate::gateway

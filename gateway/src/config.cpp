@@ -1,0 +1,375 @@
+#include "foggate/gateway/config.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "foggate/message/topic.h"
+#include "object_reader.h"
+
+namespace foggate::gateway {
+namespace {
+
+using protocols::JsonValue;
+
+constexpr int64_t kMaxDeadlineMs = 24LL * 3600 * 1000;
+
+int64_t default_deadline_ms(Priority p) {
+  switch (p) {
+    case Priority::kCritical: return 200;
+    case Priority::kHigh: return 1'000;
+    case Priority::kNormal: return 5'000;
+    case Priority::kLow: return 60'000;
+  }
+  return 5'000;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "foggate";
+  return buf;
+}
+
+// Gateway ids and device ids appear as MQTT topic levels.
+bool valid_topic_level(std::string_view s) {
+  return !s.empty() && s.size() <= 128 && s.find_first_of("/+#") == std::string_view::npos &&
+         s.find('\0') == std::string_view::npos;
+}
+
+bool valid_broker_uri(std::string_view u) {
+  for (std::string_view scheme : {"tcp://", "mqtt://", "ssl://", "mqtts://"})
+    if (u.starts_with(scheme) && u.size() > scheme.size()) return true;
+  return false;
+}
+
+void parse_priority(ObjectReader& r, std::string_view key, Priority& out) {
+  std::string s;
+  r.string(key, s);
+  if (s.empty()) return;
+  if (auto p = foggate::parse_priority(s)) out = *p;
+  else r.fail(r.path_of(key), "unknown priority \"" + s + "\"; use critical, high, normal or low");
+}
+
+void parse_task(const JsonValue& v, const std::string& path, std::vector<routing::TaskSpec>& out,
+                ConfigIssues& issues) {
+  ObjectReader r(v, path, issues);
+  if (!r.ok()) return;
+  routing::TaskSpec t;
+  std::string kind;
+  r.string("task", kind, true);
+  if (kind == "detect") t.kind = routing::TaskKind::kDetect;
+  else if (kind == "forward") t.kind = routing::TaskKind::kForward;
+  else if (kind == "drop") t.kind = routing::TaskKind::kDrop;
+  else if (!kind.empty()) r.fail(r.path_of("task"), "unknown task \"" + kind + "\"; use detect, forward or drop");
+  parse_priority(r, "priority", t.priority);
+  t.deadline_ms = default_deadline_ms(t.priority);
+  r.integer("deadline_ms", t.deadline_ms, 1, kMaxDeadlineMs);
+  out.push_back(t);
+}
+
+void parse_rule(const JsonValue& v, const std::string& path, std::vector<routing::Rule>& out,
+                ConfigIssues& issues) {
+  ObjectReader r(v, path, issues);
+  if (!r.ok()) return;
+  routing::Rule rule;
+  r.string("name", rule.name, true);
+  r.array("topics", [&](const JsonValue& t, const std::string& p) {
+    if (!t.is_string() || !valid_topic_filter(t.as_string())) {
+      issues.push_back({p, "expected an MQTT topic filter"});
+      return;
+    }
+    rule.topics.push_back(t.as_string());
+  });
+  std::string source;
+  r.string("source", source);
+  if (source == "mqtt") rule.source = Source::kMqtt;
+  else if (source == "coap") rule.source = Source::kCoap;
+  else if (!source.empty()) r.fail(r.path_of("source"), "unknown source \"" + source + "\"; use mqtt or coap");
+  r.string("device", rule.device);
+  r.array("when", [&](const JsonValue& w, const std::string& p) {
+    if (!w.is_string()) {
+      issues.push_back({p, "expected a predicate string such as \"t > 50\""});
+      return;
+    }
+    auto pred = routing::parse_predicate(w.as_string());
+    if (!pred) issues.push_back({p, pred.error().detail});
+    else rule.when.push_back(std::move(pred.value()));
+  });
+  r.array("tasks", [&](const JsonValue& t, const std::string& p) { parse_task(t, p, rule.tasks, issues); }, true);
+  out.push_back(std::move(rule));
+}
+
+void parse_detector(const JsonValue& v, const std::string& path, std::vector<routing::DetectorSpec>& out,
+                    ConfigIssues& issues) {
+  ObjectReader r(v, path, issues);
+  if (!r.ok()) return;
+  routing::DetectorSpec d;
+  r.string("name", d.name, true);
+  std::string type;
+  r.string("type", type, true);
+  if (type == "threshold") d.type = routing::DetectorType::kThreshold;
+  else if (type == "anomaly") d.type = routing::DetectorType::kAnomaly;
+  else if (!type.empty()) r.fail(r.path_of("type"), "unknown detector type \"" + type + "\"; use threshold or anomaly");
+  r.string("field", d.field, true);
+  r.string("device", d.device);
+  r.string("severity", d.severity);
+  if (d.severity != "critical" && d.severity != "warning" && d.severity != "info")
+    r.fail(r.path_of("severity"), "unknown severity \"" + d.severity + "\"; use critical, warning or info");
+  r.integer("cooldown_ms", d.cooldown_ms, 0, kMaxDeadlineMs);
+  if (d.type == routing::DetectorType::kThreshold) {
+    r.optional_number("min", d.min);
+    r.optional_number("max", d.max);
+    r.number("hysteresis", d.hysteresis);
+    if (!d.min && !d.max && !type.empty()) r.fail(path, "a threshold detector needs min, max or both");
+    if (d.min && d.max && *d.min > *d.max) r.fail(r.path_of("min"), "min is greater than max");
+    if (d.hysteresis < 0) r.fail(r.path_of("hysteresis"), "must not be negative");
+    if (d.min && d.max && d.hysteresis * 2 > *d.max - *d.min)
+      r.fail(r.path_of("hysteresis"), "wider than half the [min, max] band: the alert could never clear");
+  } else {
+    r.number("z", d.z);
+    if (d.z <= 0) r.fail(r.path_of("z"), "must be positive");
+    r.integer("window", d.window, 2, 1'000'000);
+    r.integer("warmup", d.warmup, 2, 1'000'000);
+  }
+  for (const auto& other : out)
+    if (!d.name.empty() && other.name == d.name) r.fail(r.path_of("name"), "duplicate detector name \"" + d.name + "\"");
+  out.push_back(std::move(d));
+}
+
+}  // namespace
+
+ConfigError::ConfigError(ConfigIssues issues)
+    : std::runtime_error(format_issues(issues)), issues_(std::move(issues)) {}
+
+std::string format_issues(const ConfigIssues& issues) {
+  std::string out;
+  for (const auto& i : issues) {
+    out += i.path.empty() ? std::string("(document)") : i.path;
+    out += ": ";
+    out += i.message;
+    out += '\n';
+  }
+  return out;
+}
+
+void parse_gateway_section(const JsonValue& v, const std::string& path, GatewaySection& out, ConfigIssues& issues) {
+  ObjectReader r(v, path, issues);
+  r.string("id", out.id);
+  if (!out.id.empty() && !valid_topic_level(out.id))
+    r.fail(r.path_of("id"), "must be 1-128 characters without / + #");
+  r.string("data_dir", out.data_dir);
+  r.integer("workers", out.workers, 1, 64);
+  r.integer("queue_capacity", out.queue_capacity, 16, 10'000'000);
+  r.string("log_level", out.log_level);
+  if (out.log_level != "debug" && out.log_level != "info" && out.log_level != "warn" && out.log_level != "error")
+    r.fail(r.path_of("log_level"), "use debug, info, warn or error");
+}
+
+void parse_broker_section(const JsonValue& v, const std::string& path, BrokerSection& out, ConfigIssues& issues) {
+  ObjectReader r(v, path, issues);
+  if (r.get("uris") != nullptr) {
+    std::vector<std::string> uris;
+    r.array("uris", [&](const JsonValue& u, const std::string& p) {
+      if (!u.is_string() || !valid_broker_uri(u.as_string())) issues.push_back({p, "expected a broker URI such as tcp://127.0.0.1:1883"});
+      else uris.push_back(u.as_string());
+    });
+    if (uris.empty() && r.get("uris")->is_array()) r.fail(r.path_of("uris"), "needs at least one URI");
+    if (!uris.empty()) out.uris = std::move(uris);
+  }
+  r.string("client_id", out.client_id);
+  if (out.client_id.size() > 128) r.fail(r.path_of("client_id"), "longer than 128 characters");
+  r.integer("keepalive_s", out.keepalive_s, 5, 3600);
+  r.string("username", out.username);
+  r.string("password", out.password, false, false);
+}
+
+void parse_ingest_section(const JsonValue& v, const std::string& path, IngestSection& out, ConfigIssues& issues) {
+  ObjectReader r(v, path, issues);
+  if (r.get("mqtt") != nullptr) {
+    out.mqtt.clear();
+    r.array("mqtt", [&](const JsonValue& s, const std::string& p) {
+      ObjectReader sr(s, p, issues);
+      if (!sr.ok()) return;
+      MqttIngest in;
+      sr.string("filter", in.filter, true);
+      if (!in.filter.empty() && !valid_topic_filter(in.filter)) sr.fail(sr.path_of("filter"), "not a valid MQTT topic filter");
+      sr.integer("qos", in.qos, 0, 1);
+      std::string fmt;
+      sr.string("format", fmt);
+      if (!fmt.empty()) {
+        if (auto f = parse_payload_format(fmt)) in.format = *f;
+        else sr.fail(sr.path_of("format"), "unknown format \"" + fmt + "\"; use auto, json, msgpack or number");
+      }
+      sr.string("pattern", in.pattern);
+      out.mqtt.push_back(std::move(in));
+    });
+  }
+  if (const auto* c = r.get("coap")) {
+    ObjectReader cr(*c, r.path_of("coap"), issues);
+    cr.boolean("enabled", out.coap_enabled);
+    cr.string("bind", out.coap.bind);
+    cr.integer("port", out.coap.port, 0, 65535);
+    cr.integer("max_body_bytes", out.coap.max_body_bytes, 16, 16 * 1024 * 1024);
+    cr.integer("overload_max_age_s", out.coap.overload_max_age_s, 0, 3600);
+  }
+  if (const auto* p = r.get("payload")) {
+    ObjectReader pr(*p, r.path_of("payload"), issues);
+    pr.string("timestamp_field", out.payload.timestamp_field);
+    pr.integer("max_bytes", out.payload.max_bytes, 16, 16 * 1024 * 1024);
+    pr.integer("max_fields", out.payload.max_fields, 1, 4096);
+    pr.integer("max_depth", out.payload.max_depth, 1, 64);
+    pr.integer("max_string", out.payload.max_string, 1, 1 << 20);
+  }
+}
+
+void parse_rules_section(const JsonValue& v, const std::string& path, RulesSection& out, ConfigIssues& issues) {
+  ObjectReader r(v, path, issues);
+  if (r.get("ordered") != nullptr) {
+    out.ordered.clear();
+    r.array("ordered", [&](const JsonValue& rule, const std::string& p) { parse_rule(rule, p, out.ordered, issues); });
+  }
+  if (r.get("default") != nullptr) {
+    out.default_tasks.clear();
+    r.array("default", [&](const JsonValue& t, const std::string& p) { parse_task(t, p, out.default_tasks, issues); });
+  }
+}
+
+void parse_detectors_section(const JsonValue& v, const std::string& path, std::vector<routing::DetectorSpec>& out,
+                             ConfigIssues& issues) {
+  if (!v.is_array()) {
+    issues.push_back({path, "expected an array of detectors"});
+    return;
+  }
+  out.clear();
+  for (std::size_t i = 0; i < v.items().size(); ++i) parse_detector(v.items()[i], index_path(path, i), out, issues);
+}
+
+void parse_alerts_section(const JsonValue& v, const std::string& path, AlertsSection& out, ConfigIssues& issues) {
+  ObjectReader r(v, path, issues);
+  r.integer("qos", out.qos, 0, 1);
+  r.boolean("retain", out.retain);
+}
+
+void parse_uplink_section(const JsonValue& v, const std::string& path, UplinkSection& out, ConfigIssues& issues) {
+  ObjectReader r(v, path, issues);
+  if (r.get("uris") != nullptr) {
+    out.uris.clear();
+    r.array("uris", [&](const JsonValue& u, const std::string& p) {
+      if (!u.is_string() || !valid_broker_uri(u.as_string())) issues.push_back({p, "expected a broker URI such as tcp://cloud.example:1883"});
+      else out.uris.push_back(u.as_string());
+    });
+  }
+  r.string("client_id", out.client_id);
+  r.string("username", out.username);
+  r.string("password", out.password, false, false);
+  r.string("topic_prefix", out.topic_prefix);
+  if (!out.topic_prefix.empty() && out.topic_prefix.find_first_of("+#") != std::string::npos)
+    r.fail(r.path_of("topic_prefix"), "must not contain wildcards");
+  r.integer("keepalive_s", out.keepalive_s, 5, 3600);
+  r.integer("max_inflight", out.max_inflight, 1, 1000);
+  r.integer("commit_interval_ms", out.commit_interval_ms, 10, 60'000);
+  r.integer("inbox_capacity", out.inbox_capacity, 16, 10'000'000);
+  r.integer("zlib_level", out.zlib_level, 1, 9);
+  if (const auto* b = r.get("batch")) {
+    ObjectReader br(*b, r.path_of("batch"), issues);
+    for (Priority p : {Priority::kHigh, Priority::kNormal, Priority::kLow}) {
+      if (const auto* pb = br.get(to_string(p))) {
+        ObjectReader pr(*pb, br.path_of(to_string(p)), issues);
+        pr.integer("max_messages", out.batch[index_of(p)].max_messages, 1, 1'000'000);
+        pr.integer("max_bytes", out.batch[index_of(p)].max_raw_bytes, 64, 64 << 20);
+      }
+    }
+  }
+  if (const auto* sp = r.get("spool")) {
+    ObjectReader sr(*sp, r.path_of("spool"), issues);
+    sr.integer("max_bytes", out.spool_max_bytes, 1 << 16, int64_t{1} << 40);
+    if (const auto* ttl = sr.get("ttl_s")) {
+      ObjectReader tr(*ttl, sr.path_of("ttl_s"), issues);
+      for (Priority p : kAllPriorities) {
+        int64_t s = out.ttl_ms[index_of(p)] / 1000;
+        tr.integer(to_string(p), s, 0, 365LL * 86'400);
+        out.ttl_ms[index_of(p)] = s * 1000;
+      }
+    }
+  }
+  if (const auto* bw = r.get("bandwidth")) {
+    ObjectReader br(*bw, r.path_of("bandwidth"), issues);
+    br.integer("bytes_per_s", out.bytes_per_s, 0, int64_t{1} << 40);
+    br.integer("burst_bytes", out.burst_bytes, 1024, int64_t{1} << 40);
+    if (const auto* ms = br.get("min_share")) {
+      ObjectReader mr(*ms, br.path_of("min_share"), issues);
+      double total = 0;
+      for (Priority p : {Priority::kHigh, Priority::kNormal, Priority::kLow}) {
+        mr.number(to_string(p), out.min_share[index_of(p)]);
+        if (out.min_share[index_of(p)] < 0 || out.min_share[index_of(p)] > 0.5)
+          mr.fail(mr.path_of(to_string(p)), "must be between 0 and 0.5");
+        total += out.min_share[index_of(p)];
+      }
+      if (total > 0.9) mr.fail(mr.path(), "the shares add up to more than 0.9");
+    }
+  }
+  if (out.bytes_per_s > 0) {
+    for (Priority p : {Priority::kHigh, Priority::kNormal, Priority::kLow})
+      if (out.batch[index_of(p)].max_raw_bytes > out.burst_bytes)
+        r.fail(r.path_of("bandwidth.burst_bytes"),
+               "smaller than batch." + std::string(to_string(p)) + ".max_bytes: such a batch could never be sent");
+  }
+}
+
+void parse_metrics_section(const JsonValue& v, const std::string& path, MetricsSection& out, ConfigIssues& issues) {
+  ObjectReader r(v, path, issues);
+  r.integer("interval_ms", out.interval_ms, 0, kMaxDeadlineMs);
+  if (out.interval_ms != 0 && out.interval_ms < 100) r.fail(r.path_of("interval_ms"), "use 0 (off) or at least 100");
+}
+
+Config default_config() {
+  Config c;
+  c.gateway.id = host_name();
+  // Host names may hold characters that are not valid in a topic level.
+  for (char& ch : c.gateway.id)
+    if (ch == '/' || ch == '+' || ch == '#') ch = '_';
+  c.broker.client_id = "foggate-" + c.gateway.id;
+  c.uplink.client_id = c.broker.client_id + "-uplink";
+  c.uplink.topic_prefix = "foggate/" + c.gateway.id + "/uplink";
+  return c;
+}
+
+Result<Config, ConfigIssues> parse_config(std::string_view json_text) {
+  auto doc = protocols::parse_json(json_text);
+  if (!doc) return unexpected(ConfigIssues{{"", doc.error().detail.empty() ? doc.error().reason : doc.error().detail}});
+  Config c = default_config();
+  ConfigIssues issues;
+  {
+    ObjectReader r(*doc, "", issues);
+    if (const auto* s = r.get("gateway")) parse_gateway_section(*s, "gateway", c.gateway, issues);
+    if (const auto* s = r.get("broker")) parse_broker_section(*s, "broker", c.broker, issues);
+    if (const auto* s = r.get("ingest")) parse_ingest_section(*s, "ingest", c.ingest, issues);
+    if (const auto* s = r.get("rules")) parse_rules_section(*s, "rules", c.rules, issues);
+    if (const auto* s = r.get("detectors")) parse_detectors_section(*s, "detectors", c.detectors, issues);
+    if (const auto* s = r.get("alerts")) parse_alerts_section(*s, "alerts", c.alerts, issues);
+    if (const auto* s = r.get("metrics")) parse_metrics_section(*s, "metrics", c.metrics, issues);
+    if (const auto* s = r.get("uplink")) parse_uplink_section(*s, "uplink", c.uplink, issues);
+  }
+
+  // The client id follows a configured gateway id unless set explicitly.
+  if (const auto* b = doc->find("broker"); b == nullptr || b->find("client_id") == nullptr)
+    c.broker.client_id = "foggate-" + c.gateway.id;
+  const auto* up = doc->find("uplink");
+  if (up == nullptr || up->find("client_id") == nullptr) c.uplink.client_id = c.broker.client_id + "-uplink";
+  if (up == nullptr || up->find("topic_prefix") == nullptr) c.uplink.topic_prefix = "foggate/" + c.gateway.id + "/uplink";
+  if (!issues.empty()) return unexpected(std::move(issues));
+  return c;
+}
+
+Config load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError({{"", "cannot read " + path}});
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  auto c = parse_config(ss.str());
+  if (!c) throw ConfigError(std::move(c.error()));
+  return std::move(c.value());
+}
+
+}  // namespace foggate::gateway

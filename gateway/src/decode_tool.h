@@ -1,0 +1,21 @@
+// `foggate decode`: prints the messages inside uplink batches, one JSON
+// object per line: the cloud-side engineer's check of what arrived.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace foggate::gateway {
+
+struct DecodeToolOptions {
+  std::vector<std::string> files;  // "-" or empty (without uri) = stdin
+  std::string uri;                 // subscribe to this broker instead
+  std::string topic = "foggate/+/uplink/#";
+  long count = 0;                  // stop after this many batches (0 = no limit)
+  long timeout_s = 0;              // stop after this long (0 = no limit)
+};
+
+// Returns the process exit code: 0 ok, 1 when any input failed to decode.
+int run_decode_tool(const DecodeToolOptions& options);
+
+}  // namespace foggate::gateway

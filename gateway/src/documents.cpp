@@ -1,0 +1,111 @@
+#include "documents.h"
+
+#include "foggate/protocols/json.h"
+
+namespace foggate::gateway {
+
+using protocols::append_json_number;
+using protocols::append_json_string;
+
+std::string topic_level(std::string_view s) {
+  if (s.empty()) return "_";
+  std::string out(s);
+  for (char& c : out)
+    if (c == '/' || c == '+' || c == '#' || c == '\0') c = '_';
+  return out;
+}
+
+std::string alert_topic(std::string_view gateway_id, const routing::Alert& a) {
+  std::string t = "foggate/";
+  t += gateway_id;
+  t += "/alerts/";
+  t += a.severity;
+  t += '/';
+  t += topic_level(a.device);
+  return t;
+}
+
+std::string alert_json(std::string_view gateway_id, const routing::Alert& a) {
+  std::string out;
+  out.reserve(256);
+  auto str = [&](const char* key, std::string_view v) {
+    out += out.size() > 1 ? ",\"" : "\"";
+    out += key;
+    out += "\":";
+    append_json_string(out, v);
+  };
+  auto num = [&](const char* key, double v) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    append_json_number(out, v);
+  };
+  out += '{';
+  str("gateway", gateway_id);
+  str("device", a.device);
+  str("field", a.field);
+  num("value", a.value);
+  str("detector", a.detector);
+  str("kind", routing::to_string(a.kind));
+  str("severity", a.severity);
+  str("topic", a.topic);
+  num(a.kind == routing::AlertKind::kAnomaly ? "mean" : "limit", a.limit);
+  if (a.kind == routing::AlertKind::kAnomaly) num("z", a.score);
+  num("sensor_ts_ms", static_cast<double>(a.sensor_ts_ms));
+  num("received_ms", static_cast<double>(a.received_ms));
+  out += '}';
+  return out;
+}
+
+std::string status_json(std::string_view gateway_id, std::string_view state, std::string_view reason,
+                        int64_t since_ms) {
+  std::string out = "{\"gateway\":";
+  append_json_string(out, gateway_id);
+  out += ",\"state\":";
+  append_json_string(out, state);
+  if (!reason.empty()) {
+    out += ",\"reason\":";
+    append_json_string(out, reason);
+  }
+  out += ",\"version\":\"" FOGGATE_VERSION "\"";
+  if (since_ms > 0) {
+    out += ",\"since_ms\":";
+    append_json_number(out, static_cast<double>(since_ms));
+  }
+  out += '}';
+  return out;
+}
+
+std::string metric_key(const MetricSample& s) {
+  std::string key = s.name;
+  if (s.labels.empty()) return key;
+  key += '{';
+  for (std::size_t i = 0; i < s.labels.size(); ++i) {
+    if (i) key += ',';
+    key += s.labels[i].first;
+    key += '=';
+    key += s.labels[i].second;
+  }
+  key += '}';
+  return key;
+}
+
+std::string metrics_json(std::string_view gateway_id, int64_t time_ms, const MetricSink& samples) {
+  std::string out = "{\"gateway\":";
+  append_json_string(out, gateway_id);
+  out += ",\"time_ms\":";
+  append_json_number(out, static_cast<double>(time_ms));
+  out += ",\"metrics\":{";
+  bool first = true;
+  for (const auto& s : samples) {
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, metric_key(s));
+    out += ':';
+    append_json_number(out, s.value);
+  }
+  out += "}}";
+  return out;
+}
+
+}  // namespace foggate::gateway

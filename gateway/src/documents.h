@@ -1,0 +1,31 @@
+// The JSON documents foggate publishes: alerts, presence (status) and
+// metrics. Their shapes are public (docs/architecture.md, "Topics").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "foggate/base/counter.h"
+#include "foggate/routing/detectors.h"
+
+namespace foggate::gateway {
+
+// foggate/<gateway>/alerts/<severity>/<device>
+std::string alert_topic(std::string_view gateway_id, const routing::Alert& a);
+std::string alert_json(std::string_view gateway_id, const routing::Alert& a);
+
+// Retained presence on foggate/<gateway>/status.
+std::string status_json(std::string_view gateway_id, std::string_view state, std::string_view reason,
+                        int64_t since_ms);
+
+// Metrics as one object: {"gateway":..., "time_ms":..., "metrics":{"name{k=v,...}": value}}.
+std::string metrics_json(std::string_view gateway_id, int64_t time_ms, const MetricSink& samples);
+// The key used in metrics_json for one sample: name{k=v,k2=v2} (no braces without labels).
+std::string metric_key(const MetricSample& s);
+
+// A device id as a topic level: characters that would change the topic's
+// structure ('/', '+', '#', NUL) become '_'; empty becomes "_".
+std::string topic_level(std::string_view s);
+
+}  // namespace foggate::gateway

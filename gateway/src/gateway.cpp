@@ -1,0 +1,369 @@
+#include "foggate/gateway/gateway.h"
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "documents.h"
+#include "foggate/base/log.h"
+#include "foggate/message/topic.h"
+#include "foggate/protocols/coap_server.h"
+#include "foggate/protocols/mqtt_client.h"
+#include "foggate/routing/detectors.h"
+#include "ingest.h"
+#include "uplink.h"
+
+namespace foggate::gateway {
+namespace {
+
+// Stands in for the store-and-forward uplink until one is configured:
+// counts every forward task so nothing disappears unseen.
+class UnconfiguredUplink final : public routing::ForwardSink {
+ public:
+  bool forward(std::shared_ptr<const Message>, Priority) override {
+    discarded_.add();
+    log::warn_once("uplink", "unconfigured", "no uplink configured: forward tasks are counted and discarded");
+    return false;
+  }
+  Counter discarded_;
+};
+
+log::Level parse_level(const std::string& s) {
+  if (s == "debug") return log::Level::kDebug;
+  if (s == "warn") return log::Level::kWarn;
+  if (s == "error") return log::Level::kError;
+  return log::Level::kInfo;
+}
+
+}  // namespace
+
+struct Gateway::Impl {
+  Impl(Config c, const Clock& clk) : config(std::move(c)), clock(clk) {}
+
+  Config config;
+  const Clock& clock;
+  std::shared_ptr<routing::ForwardSink> forward_sink;
+  std::shared_ptr<UnconfiguredUplink> unconfigured = std::make_shared<UnconfiguredUplink>();
+  std::shared_ptr<Uplink> uplink;  // when uplink.uris is configured
+
+  std::vector<std::unique_ptr<routing::TaskQueue>> queues;
+  std::unique_ptr<Ingest> ingest;
+  routing::DetectorStats detector_stats;
+  Counter alerts_published;
+  Counter alerts_failed;
+  std::unique_ptr<protocols::MqttClient> subscriber;  // persistent session, ingest only
+  std::unique_ptr<protocols::MqttClient> publisher;   // alerts, status, metrics; carries the Last Will
+
+  std::vector<std::jthread> workers;
+  std::jthread coap_thread;
+  std::jthread supervisor;
+  std::atomic<uint16_t> coap_port{0};
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;  // guarded by stop_mu
+  bool started = false;
+  int64_t started_ms = 0;
+
+  std::atomic<bool> ingest_ready{false};
+
+  // "online" means ready: alerts can go out and the ingest subscriptions
+  // are acknowledged. Called from either client's Paho thread.
+  void announce_online() {
+    if (!ingest_ready || !publisher->connected()) return;
+    (void)publisher->publish(status_topic(), status_json(config.gateway.id, "online", "", started_ms), 1, true);
+  }
+
+  std::string status_topic() const { return "foggate/" + config.gateway.id + "/status"; }
+
+  void on_mqtt_message(const std::string& topic, const std::string& payload) {
+    Message m;
+    m.source = Source::kMqtt;
+    m.topic = topic;
+    m.payload = payload;
+    const MqttIngest* sub = nullptr;
+    for (const auto& s : config.ingest.mqtt)
+      if (topic_matches(s.filter, topic)) {
+        sub = &s;
+        break;
+      }
+    TopicCaptures cap;
+    if (sub != nullptr && extract_topic(sub->pattern, topic, cap)) {
+      m.device = cap.device;
+      m.metric = cap.metric;
+    } else {
+      // Still tracked per topic, so nothing is lost; the counter tells the
+      // operator the pattern needs a look.
+      m.device = topic;
+      ingest->note_pattern_mismatch(Source::kMqtt);
+      log::warn_once("ingest-mqtt", "pattern_mismatch", "topic does not fit the subscription pattern",
+                     {{"topic", topic}});
+    }
+    m.format = sub != nullptr ? sub->format : PayloadFormat::kAuto;
+    // MQTT has no way to push back on one message: a full queue sheds by
+    // priority instead (counted in tasks_shed_total).
+    (void)ingest->accept(std::move(m), false);
+  }
+
+  protocols::CoapReply on_coap_request(protocols::CoapRequest&& req) {
+    Message m;
+    m.source = Source::kCoap;
+    m.device = std::move(req.device);
+    m.metric = std::move(req.metric);
+    m.topic = "sensors/" + m.device + (m.metric.empty() ? "" : "/" + m.metric);
+    m.format = req.format;
+    m.payload = std::move(req.body);
+    auto v = ingest->accept(std::move(m), true);
+    switch (v.outcome) {
+      case Ingest::Outcome::kAccepted: return {};
+      case Ingest::Outcome::kMalformed: return {protocols::CoapReply::Code::kBadRequest, std::move(v.reason)};
+      case Ingest::Outcome::kOverloaded: return {protocols::CoapReply::Code::kServiceUnavailable, {}};
+    }
+    return {};
+  }
+
+  void publish_alert(const routing::Alert& a) {
+    auto r = publisher->publish(alert_topic(config.gateway.id, a), alert_json(config.gateway.id, a),
+                                config.alerts.qos, config.alerts.retain);
+    if (r) {
+      alerts_published.add();
+    } else {
+      alerts_failed.add();
+      log::warn_once("alerts", "publish_failed", "alert could not be queued for publishing",
+                     {{"detail", r.error().detail}});
+    }
+  }
+
+  void run_worker(std::size_t index) {
+    auto specs = std::make_shared<const std::vector<routing::DetectorSpec>>(config.detectors);
+    routing::DetectorBank bank(specs, clock, detector_stats);
+    std::vector<routing::Alert> alerts;
+    auto& queue = *queues[index];
+    while (auto task = queue.pop()) {
+      try {
+        if (task->kind == routing::TaskKind::kDetect) {
+          alerts.clear();
+          bank.evaluate(*task->message, alerts);
+          for (const auto& a : alerts) publish_alert(a);
+        } else if (task->kind == routing::TaskKind::kForward) {
+          forward_sink->forward(std::move(task->message), task->priority);
+        }
+      } catch (const std::exception& e) {
+        // Only allocation failure can throw here; keep the worker alive.
+        log::error("worker", "task failed", {{"what", e.what()}});
+      }
+    }
+  }
+
+  void run_coap(std::promise<Result<void>> opened) {
+    protocols::CoapServer server(config.ingest.coap,
+                                 [this](protocols::CoapRequest&& r) { return on_coap_request(std::move(r)); });
+    auto r = server.open();
+    if (r) coap_port = server.port();
+    const bool ok = r.has_value();
+    opened.set_value(std::move(r));
+    if (!ok) return;
+    log::info("coap", "listening", {{"bind", config.ingest.coap.bind}, {"port", std::to_string(coap_port.load())}});
+    while (!stop_requested()) server.poll(100);
+  }
+
+  bool stop_requested() {
+    std::lock_guard lock(stop_mu);
+    return stopping;
+  }
+
+  void run_supervisor() {
+    int64_t next_metrics = clock.mono_ms() + config.metrics.interval_ms;
+    int64_t next_summary = clock.mono_ms() + 60'000;
+    std::unique_lock lock(stop_mu);
+    while (!stopping) {
+      stop_cv.wait_for(lock, std::chrono::milliseconds(100));
+      if (stopping) break;
+      lock.unlock();
+      subscriber->tick();
+      publisher->tick();
+      const int64_t now = clock.mono_ms();
+      if (config.metrics.interval_ms > 0 && now >= next_metrics) {
+        next_metrics = now + config.metrics.interval_ms;
+        publish_metrics();
+      }
+      if (now >= next_summary) {
+        next_summary = now + 60'000;
+        log_summary();
+      }
+      lock.lock();
+    }
+  }
+
+  void publish_metrics() {
+    MetricSink samples;
+    collect(samples);
+    (void)publisher->publish("foggate/" + config.gateway.id + "/metrics",
+                             metrics_json(config.gateway.id, clock.wall_ms(), samples), 0, false);
+  }
+
+  void log_summary() {
+    uint64_t shed = 0, depth = 0;
+    for (const auto& q : queues) {
+      shed += q->stats().shed_total();
+      depth += q->size();
+    }
+    const auto& m = ingest->stats(Source::kMqtt);
+    const auto& c = ingest->stats(Source::kCoap);
+    if (uplink) uplink->log_summary();
+    log::info("gateway", "summary",
+              {{"mqtt_in", std::to_string(m.received.value())},
+               {"coap_in", std::to_string(c.received.value())},
+               {"malformed", std::to_string(m.malformed.value() + c.malformed.value())},
+               {"queued", std::to_string(depth)},
+               {"shed", std::to_string(shed)},
+               {"alerts", std::to_string(alerts_published.value())}});
+  }
+
+  void collect(MetricSink& out) const {
+    ingest->collect(out);
+    for (std::size_t i = 0; i < queues.size(); ++i) {
+      queues[i]->stats().collect(out, std::to_string(i));
+      out.push_back({"queue_depth", {{"queue", std::to_string(i)}}, static_cast<double>(queues[i]->size())});
+    }
+    out.push_back({"detector_evaluations_total", {}, static_cast<double>(detector_stats.evaluations.value())});
+    out.push_back({"alerts_total", {{"kind", "raised"}}, static_cast<double>(detector_stats.raised.value())});
+    out.push_back({"alerts_total", {{"kind", "cleared"}}, static_cast<double>(detector_stats.cleared.value())});
+    out.push_back({"alerts_total", {{"kind", "anomaly"}}, static_cast<double>(detector_stats.anomalies.value())});
+    out.push_back({"alerts_suppressed_total", {}, static_cast<double>(detector_stats.suppressed.value())});
+    out.push_back({"alerts_published_total", {}, static_cast<double>(alerts_published.value())});
+    out.push_back({"alerts_failed_total", {}, static_cast<double>(alerts_failed.value())});
+    out.push_back({"detectors_tracked", {}, static_cast<double>(detector_stats.tracked.value())});
+    out.push_back({"forward_unconfigured_total", {}, static_cast<double>(unconfigured->discarded_.value())});
+    if (uplink) uplink->collect(out);
+    for (const auto* cl : {subscriber.get(), publisher.get()}) {
+      if (cl == nullptr) continue;
+      const std::string role = cl == subscriber.get() ? "ingest" : "publish";
+      out.push_back({"mqtt_connected", {{"client", role}}, cl->connected() ? 1.0 : 0.0});
+      out.push_back({"mqtt_connects_total", {{"client", role}}, static_cast<double>(cl->stats().connects.value())});
+      out.push_back({"mqtt_publish_failures_total", {{"client", role}},
+                     static_cast<double>(cl->stats().publish_failures.value())});
+      out.push_back({"mqtt_handler_errors_total", {{"client", role}},
+                     static_cast<double>(cl->stats().handler_errors.value())});
+    }
+  }
+};
+
+Gateway::Gateway(Config config, const Clock& clock) : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
+
+Gateway::~Gateway() { stop(); }
+
+void Gateway::set_forward_sink(std::shared_ptr<routing::ForwardSink> sink) { impl_->forward_sink = std::move(sink); }
+
+uint16_t Gateway::coap_port() const { return impl_->coap_port.load(); }
+
+void Gateway::collect(MetricSink& out) const { impl_->collect(out); }
+
+Result<void> Gateway::start() {
+  auto& g = *impl_;
+  if (g.started) return {};
+  const auto& cfg = g.config;
+  log::min_level() = static_cast<int>(parse_level(cfg.gateway.log_level));
+  g.started_ms = g.clock.wall_ms();
+  if (!g.forward_sink && cfg.uplink.enabled()) {
+    g.uplink = std::make_shared<Uplink>(cfg, g.clock);
+    if (auto r = g.uplink->start(); !r) {
+      g.uplink.reset();
+      return r;
+    }
+    g.forward_sink = g.uplink;
+  }
+  if (!g.forward_sink) g.forward_sink = g.unconfigured;
+
+  const auto workers = static_cast<std::size_t>(cfg.gateway.workers);
+  for (std::size_t i = 0; i < workers; ++i)
+    g.queues.push_back(std::make_unique<routing::TaskQueue>(
+        routing::TaskQueueOptions{.capacity = cfg.gateway.queue_capacity,
+                                  .critical_overflow = std::max<std::size_t>(cfg.gateway.queue_capacity / 4, 16)},
+        g.clock));
+  g.ingest = std::make_unique<Ingest>(g.clock, g.queues, cfg.gateway.queue_capacity, cfg.ingest.payload);
+  g.ingest->set_rules(std::make_shared<const routing::RuleSet>(cfg.rules.ordered, cfg.rules.default_tasks));
+
+  protocols::MqttOptions pub;
+  pub.uris = cfg.broker.uris;
+  pub.client_id = cfg.broker.client_id + "-pub";
+  pub.clean_session = true;
+  pub.keepalive_s = cfg.broker.keepalive_s;
+  pub.username = cfg.broker.username;
+  pub.password = cfg.broker.password;
+  pub.will = {g.status_topic(), status_json(cfg.gateway.id, "offline", "connection lost", 0), 1, true};
+  g.publisher = std::make_unique<protocols::MqttClient>(pub, g.clock);
+  g.publisher->on_connected([&g](bool) { g.announce_online(); });
+
+  protocols::MqttOptions sub = pub;
+  sub.client_id = cfg.broker.client_id;
+  sub.clean_session = false;
+  sub.will = {};
+  g.subscriber = std::make_unique<protocols::MqttClient>(sub, g.clock);
+  std::vector<protocols::MqttSubscription> subs;
+  for (const auto& s : cfg.ingest.mqtt) subs.push_back({s.filter, s.qos});
+  g.subscriber->set_subscriptions(std::move(subs));
+  g.subscriber->on_connected([&g](bool) {
+    g.ingest_ready = true;
+    g.announce_online();
+  });
+  g.subscriber->on_message([&g](const std::string& t, const std::string& p, bool) { g.on_mqtt_message(t, p); });
+
+  for (std::size_t i = 0; i < workers; ++i) g.workers.emplace_back([&g, i] { g.run_worker(i); });
+
+  if (cfg.ingest.coap_enabled) {
+    std::promise<Result<void>> opened;
+    auto fut = opened.get_future();
+    g.coap_thread = std::jthread([&g, p = std::move(opened)]() mutable { g.run_coap(std::move(p)); });
+    auto r = fut.get();
+    if (!r) {
+      stop();
+      return r;
+    }
+  }
+  if (auto r = g.publisher->start(); !r) {
+    stop();
+    return r;
+  }
+  if (auto r = g.subscriber->start(); !r) {
+    stop();
+    return r;
+  }
+  g.supervisor = std::jthread([&g] { g.run_supervisor(); });
+  g.started = true;
+  log::info("gateway", "started", {{"id", cfg.gateway.id}, {"workers", std::to_string(workers)}});
+  return {};
+}
+
+void Gateway::stop() {
+  auto& g = *impl_;
+  {
+    std::lock_guard lock(g.stop_mu);
+    if (g.stopping) return;
+    g.stopping = true;
+  }
+  g.stop_cv.notify_all();
+  // 1. Producers: no new messages. Undelivered MQTT messages stay queued in
+  //    the broker for our persistent session.
+  if (g.subscriber) g.subscriber->stop();
+  if (g.coap_thread.joinable()) g.coap_thread.join();
+  if (g.supervisor.joinable()) g.supervisor.join();
+  // 2. Drain: workers finish every queued task, alerts included.
+  for (auto& q : g.queues) q->close();
+  for (auto& w : g.workers)
+    if (w.joinable()) w.join();
+  // 3. The uplink seals and commits what the workers forwarded.
+  if (g.uplink) g.uplink->stop();
+  // 4. Presence and the last metrics, then disconnect (waits for in-flight QoS 1).
+  if (g.publisher) {
+    if (g.started) {
+      g.publish_metrics();
+      (void)g.publisher->publish(g.status_topic(), status_json(g.config.gateway.id, "offline", "stopped", 0), 1, true);
+    }
+    g.publisher->stop(3000);
+  }
+  if (g.started) g.log_summary();
+  g.started = false;
+}
+
+}  // namespace foggate::gateway

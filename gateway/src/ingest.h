@@ -1,0 +1,76 @@
+// Ingest: the common path of every sensor message, MQTT or CoAP:
+// decode the payload, classify it with the current RuleSet, and try_push
+// its tasks to the worker that owns the device. Runs on the Paho callback
+// thread and on the CoAP thread; touches only atomics, the per-queue
+// mutexes and (on the error path) the reason counters.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "foggate/base/clock.h"
+#include "foggate/base/counter.h"
+#include "foggate/message/message.h"
+#include "foggate/protocols/payload_decoder.h"
+#include "foggate/routing/rule_set.h"
+#include "foggate/routing/task_queue.h"
+
+namespace foggate::gateway {
+
+struct IngestSourceStats {
+  Counter received;
+  Counter accepted;         // decoded and classified (its tasks may still be shed, see queues)
+  Counter malformed;        // rejected: payload could not be decoded
+  Counter overloaded;       // refused with backpressure (CoAP 5.03)
+  Counter pattern_mismatch; // topic did not fit the subscription's pattern; device = topic
+  Counter dropped_by_rule;  // a rule said "drop": intended, but counted
+};
+
+class Ingest {
+ public:
+  enum class Outcome { kAccepted, kMalformed, kOverloaded };
+  struct Verdict {
+    Outcome outcome = Outcome::kAccepted;
+    std::string reason;  // for kMalformed: the decoder's reason and detail
+  };
+
+  Ingest(const Clock& clock, std::vector<std::unique_ptr<routing::TaskQueue>>& queues,
+         std::size_t queue_capacity, protocols::DecodeOptions decode);
+
+  void set_rules(std::shared_ptr<const routing::RuleSet> rules) { rules_.store(std::move(rules)); }
+
+  // `msg` has source, topic, device, metric, payload and requested format set.
+  // With backpressure, a message whose worker queue is full is refused
+  // (unless it yields a critical task) instead of shedding queued work.
+  Verdict accept(Message&& msg, bool backpressure);
+
+  void note_pattern_mismatch(Source s) { stats_for(s).pattern_mismatch.add(); }
+  const IngestSourceStats& stats(Source s) const { return s == Source::kMqtt ? mqtt_ : coap_; }
+  void collect(MetricSink& out) const;
+
+ private:
+  IngestSourceStats& stats_for(Source s) { return s == Source::kMqtt ? mqtt_ : coap_; }
+  void count_malformed(Source s, const std::string& reason);
+
+  const Clock& clock_;
+  std::vector<std::unique_ptr<routing::TaskQueue>>& queues_;
+  const std::size_t queue_capacity_;
+  std::array<protocols::DecodeOptions, 4> decode_;  // one per PayloadFormat: no copy per message
+  std::atomic<std::shared_ptr<const routing::RuleSet>> rules_;
+  IngestSourceStats mqtt_;
+  IngestSourceStats coap_;
+  mutable std::mutex reasons_mu_;
+  std::map<std::pair<Source, std::string>, uint64_t> malformed_by_reason_;  // guarded by reasons_mu_
+};
+
+// The worker that owns a device: all of a device's tasks go to one worker,
+// so its detector state needs no lock and its readings stay in order.
+std::size_t worker_for(std::string_view device, std::size_t workers);
+
+}  // namespace foggate::gateway

@@ -1,0 +1,400 @@
+#include "uplink.h"
+
+#include <cmath>
+#include <filesystem>
+#include <future>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "foggate/base/log.h"
+#include "foggate/protocols/mqtt_client.h"
+#include "foggate/protocols/uplink_codec.h"
+#include "foggate/routing/batcher.h"
+#include "foggate/routing/token_bucket.h"
+#include "foggate/storage/spool.h"
+
+namespace foggate::gateway {
+namespace {
+
+// Sealed and encoded, waiting to be appended: kept until the spool has it,
+// so a failed write is retried instead of lost.
+struct EncodedPending {
+  Priority priority;
+  uint64_t seq;
+  int64_t created_ms;
+  protocols::EncodedBatch batch;
+};
+
+constexpr std::size_t kMaxPendingWrites = 1024;
+constexpr int64_t kExpireEveryMs = 10'000;
+constexpr double kShareHalfLifeMs = 10'000;
+
+}  // namespace
+
+struct Uplink::Impl {
+  Impl(const Config& c, const Clock& clk)
+      : cfg(c.uplink), gateway_id(c.gateway.id), data_dir(c.gateway.data_dir), clock(clk),
+        batcher(c.uplink.batch), bucket(c.uplink.bytes_per_s, c.uplink.burst_bytes, clk) {}
+
+  const UplinkSection cfg;
+  const std::string gateway_id;
+  const std::string data_dir;
+  const Clock& clock;
+  UplinkStats stats;
+
+  struct Item {
+    std::shared_ptr<const Message> message;
+    Priority priority;
+  };
+  std::mutex mu;
+  std::condition_variable wake;
+  std::deque<Item> inbox;       // guarded by mu
+  std::vector<int64_t> acked;   // guarded by mu; from Paho's thread
+  std::vector<int64_t> nacked;  // guarded by mu
+  bool stopping = false;        // guarded by mu
+
+  // Owned by the uplink thread (created before it starts, used only by it,
+  // read by others only through atomics and counters).
+  std::unique_ptr<storage::Spool> spool;
+  std::unique_ptr<protocols::MqttClient> client;
+  routing::Batcher batcher;
+  routing::TokenBucket bucket;
+  uint64_t seq = 0;
+  std::vector<EncodedPending> pending;
+  uint64_t staged_messages = 0;  // appended to the spool since the last good commit
+  std::unordered_set<int64_t> sending;                  // in flight on this connection
+  std::unordered_map<int64_t, storage::BatchInfo> sent;  // published, not yet acknowledged
+  std::array<double, kPriorityCount> recent_bytes{};     // decaying, for min_share
+  int64_t recent_at_ms = 0;
+  std::array<std::atomic<int64_t>, kPriorityCount> oldest_age_ms{};
+  std::atomic<bool> connected{false};
+
+  std::jthread thread;
+  bool started = false;
+
+  std::string topic_for(Priority p) const { return cfg.topic_prefix + "/" + std::string(to_string(p)); }
+
+  void encode(routing::SealedBatch&& b) {
+    std::vector<protocols::BatchItem> items;
+    items.reserve(b.messages.size());
+    for (std::size_t i = 0; i < b.messages.size(); ++i) items.push_back({std::move(b.messages[i]), b.flags[i]});
+    protocols::BatchHeader h{gateway_id, ++seq, b.priority, clock.wall_ms()};
+    auto enc = protocols::encode_batch(h, items, cfg.zlib_level);
+    if (!enc) {
+      stats.encode_errors.add();
+      log::error("uplink", "cannot encode batch; its messages are dropped",
+                 {{"messages", std::to_string(items.size())}, {"detail", enc.error().detail}});
+      return;
+    }
+    pending.push_back({b.priority, h.seq, h.created_ms, std::move(enc.value())});
+  }
+
+  // Appends what is pending to the spool; keeps what failed for the next try.
+  void append_pending() {
+    std::size_t done = 0;
+    for (auto& p : pending) {
+      auto r = spool->append(p.priority, p.seq, p.created_ms, p.batch.messages, p.batch.raw_bytes,
+                             std::move(p.batch.bytes));
+      if (!r) {
+        log::warn_once("uplink", "spool_append", "spool write failed; will retry", {{"detail", r.error().detail}});
+        break;
+      }
+      staged_messages += p.batch.messages;
+      ++done;
+    }
+    pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
+    while (pending.size() > kMaxPendingWrites) {
+      // The disk refuses writes for a long time: give up the oldest, counted.
+      stats.refused[index_of(pending.front().priority)].add(pending.front().batch.messages);
+      pending.erase(pending.begin());
+    }
+  }
+
+  void commit() {
+    if (auto r = spool->commit(); !r) {
+      log::warn_once("uplink", "spool_commit", "spool commit failed; will retry", {{"detail", r.error().detail}});
+      return;
+    }
+    staged_messages = 0;
+  }
+
+  // What a kill -9 now would lose: everything not yet durable.
+  int64_t uncommitted(std::size_t inbox_size) const {
+    uint64_t n = inbox_size + batcher.open_messages() + staged_messages;
+    for (const auto& p : pending) n += p.batch.messages;
+    return static_cast<int64_t>(n);
+  }
+
+  void on_ack(int64_t id) {
+    sending.erase(id);
+    if (auto it = sent.find(id); it != sent.end()) {
+      const auto& info = it->second;
+      const auto pi = index_of(info.priority);
+      stats.batches_sent[pi].add();
+      stats.messages_sent[pi].add(info.messages);
+      stats.bytes_sent[pi].add(info.bytes + topic_for(info.priority).size());
+      stats.raw_bytes_sent.add(info.raw_bytes);
+      sent.erase(it);
+    }
+    spool->remove(id);
+  }
+
+  std::optional<Priority> pick() {
+    const int64_t now = clock.mono_ms();
+    const double decay = std::exp2(-static_cast<double>(now - recent_at_ms) / kShareHalfLifeMs);
+    recent_at_ms = now;
+    double total = 0;
+    for (auto& r : recent_bytes) total += (r *= decay);
+    std::optional<Priority> first;
+    std::optional<Priority> starved;
+    double worst = 0;
+    for (Priority p : kAllPriorities) {
+      if (!spool->next(p)) continue;
+      if (p == Priority::kCritical) return p;  // critical always goes first
+      if (!first) {
+        first = p;
+        continue;
+      }
+      const double share = total > 0 ? recent_bytes[index_of(p)] / total : 0;
+      const double deficit = cfg.min_share[index_of(p)] - share;
+      if (deficit > worst) {
+        worst = deficit;
+        starved = p;
+      }
+    }
+    return starved ? starved : first;
+  }
+
+  // Publishes as much as the in-flight window and the token bucket allow.
+  // Returns how long to wait for tokens (0: no token wait pending).
+  int64_t send() {
+    while (client->connected() && sending.size() < static_cast<std::size_t>(cfg.max_inflight)) {
+      auto p = pick();
+      if (!p) return 0;
+      const auto info = *spool->next(*p);
+      const std::string topic = topic_for(*p);
+      const uint64_t cost = info.bytes + topic.size();
+      if (!bucket.try_take(cost)) return bucket.wait_ms(cost);
+      auto blob = spool->read(info.id);
+      if (!blob) {
+        log::error("uplink", "spooled batch unreadable; skipped", {{"detail", blob.error().detail}});
+        spool->remove(info.id);
+        continue;
+      }
+      const int64_t id = info.id;
+      stats.publishes.add();
+      auto r = client->publish_tracked(topic, *blob, 1, [this, id](bool ok) {
+        {
+          std::lock_guard lock(mu);
+          (ok ? acked : nacked).push_back(id);
+        }
+        wake.notify_one();
+      });
+      if (!r) {
+        stats.publish_failures.add();
+        return 0;
+      }
+      spool->set_in_flight(id, true);
+      sending.insert(id);
+      sent[id] = info;
+      recent_bytes[index_of(*p)] += static_cast<double>(cost);
+    }
+    return 0;
+  }
+
+  void run() {
+    std::vector<Item> items;
+    std::vector<int64_t> acks, nacks;
+    std::vector<routing::SealedBatch> sealed;
+    int64_t next_commit = clock.mono_ms() + cfg.commit_interval_ms;
+    int64_t next_expire = clock.mono_ms();
+    int64_t token_wait = 0;
+    bool was_connected = false;
+    while (true) {
+      bool stop = false;
+      {
+        std::unique_lock lock(mu);
+        const int64_t now = clock.mono_ms();
+        int64_t wait = std::min<int64_t>(next_commit - now, 100);
+        if (token_wait > 0) wait = std::min(wait, token_wait);
+        wake.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait, 1)),
+                      [&] { return stopping || !inbox.empty() || !acked.empty() || !nacked.empty(); });
+        items.assign(std::make_move_iterator(inbox.begin()), std::make_move_iterator(inbox.end()));
+        inbox.clear();
+        acks.swap(acked);
+        nacks.swap(nacked);
+        stop = stopping;
+      }
+      stats.inbox_depth.set(0);
+      for (auto& it : items) batcher.add(std::move(it.message), it.priority, 0, sealed);
+      items.clear();
+      const int64_t now = clock.mono_ms();
+      const bool tick = now >= next_commit || stop;
+      if (tick) batcher.seal_all(sealed);
+      bool urgent = false;
+      for (auto& b : sealed) {
+        urgent |= b.priority == Priority::kCritical;
+        encode(std::move(b));
+      }
+      sealed.clear();
+      append_pending();
+      for (int64_t id : acks) on_ack(id);
+      for (int64_t id : nacks) {
+        sending.erase(id);
+        spool->set_in_flight(id, false);
+      }
+      acks.clear();
+      nacks.clear();
+      if (now >= next_expire) {
+        spool->expire();
+        next_expire = now + kExpireEveryMs;
+      }
+      if (tick || urgent) {
+        commit();
+        next_commit = now + cfg.commit_interval_ms;
+      }
+      const bool is_connected = client->connected();
+      if (was_connected && !is_connected) {
+        // Unacknowledged batches are sent again after the reconnect.
+        spool->clear_in_flight();
+        sending.clear();
+      }
+      was_connected = is_connected;
+      connected = is_connected;
+      if (stop) break;
+      client->tick();
+      token_wait = send();
+      stats.in_flight.set(static_cast<int64_t>(sending.size()));
+      {
+        std::lock_guard lock(mu);
+        stats.uncommitted.set(uncommitted(inbox.size()));
+      }
+      for (Priority p : kAllPriorities) oldest_age_ms[index_of(p)] = spool->oldest_age_ms(p);
+    }
+  }
+};
+
+Uplink::Uplink(const Config& config, const Clock& clock) : impl_(std::make_unique<Impl>(config, clock)) {}
+
+Uplink::~Uplink() { stop(); }
+
+Result<void> Uplink::start() {
+  auto& u = *impl_;
+  std::error_code ec;
+  std::filesystem::create_directories(u.data_dir, ec);
+  if (ec) return unexpected(Error::permanent("spool_open", "cannot create " + u.data_dir + ": " + ec.message()));
+  storage::SpoolOptions so{.path = u.data_dir + "/spool.db", .max_bytes = u.cfg.spool_max_bytes, .ttl_ms = u.cfg.ttl_ms};
+  auto spool = storage::Spool::open(so, u.clock);
+  if (!spool) return unexpected(spool.error());
+  u.spool = std::move(spool.value());
+  u.seq = u.spool->last_seq();
+  std::size_t held = 0;
+  for (Priority p : kAllPriorities) held += u.spool->batches(p);
+  log::info("uplink", "spool opened", {{"path", so.path}, {"batches", std::to_string(held)},
+                                       {"last_seq", std::to_string(u.seq)}});
+
+  protocols::MqttOptions mo;
+  mo.uris = u.cfg.uris;
+  mo.client_id = u.cfg.client_id;
+  mo.clean_session = true;  // the spool, not the broker session, holds what is unsent
+  mo.keepalive_s = u.cfg.keepalive_s;
+  mo.username = u.cfg.username;
+  mo.password = u.cfg.password;
+  mo.max_buffered = 0;  // never let Paho hold batches: they live in the spool
+  u.client = std::make_unique<protocols::MqttClient>(mo, u.clock);
+  if (auto r = u.client->start(); !r) return r;
+  u.thread = std::jthread([&u] { u.run(); });
+  u.started = true;
+  return {};
+}
+
+void Uplink::stop() {
+  auto& u = *impl_;
+  if (!u.started) return;
+  {
+    std::lock_guard lock(u.mu);
+    u.stopping = true;
+  }
+  u.wake.notify_all();
+  if (u.thread.joinable()) u.thread.join();
+  u.client->stop(2000);
+  u.started = false;
+  log_summary();
+}
+
+bool Uplink::forward(std::shared_ptr<const Message> message, Priority priority) {
+  auto& u = *impl_;
+  {
+    std::lock_guard lock(u.mu);
+    if (!u.stopping && u.inbox.size() < u.cfg.inbox_capacity) {
+      u.inbox.push_back({std::move(message), priority});
+      u.stats.inbox_depth.set(static_cast<int64_t>(u.inbox.size()));
+      u.stats.accepted[index_of(priority)].add();
+      if (u.inbox.size() == 1) u.wake.notify_one();
+      return true;
+    }
+  }
+  u.stats.refused[index_of(priority)].add();
+  log::warn_once("uplink", "inbox_full", "uplink inbox full: forward tasks are dropped (counted)");
+  return false;
+}
+
+void Uplink::collect(MetricSink& out) const {
+  const auto& u = *impl_;
+  const auto& ss = u.spool->stats();
+  uint64_t sent_total = 0;
+  for (Priority p : kAllPriorities) {
+    const auto i = index_of(p);
+    const std::vector<std::pair<std::string, std::string>> pr{{"priority", std::string(to_string(p))}};
+    auto add = [&](const char* name, double v) { out.push_back({name, pr, v}); };
+    add("uplink_accepted_total", static_cast<double>(u.stats.accepted[i].value()));
+    add("uplink_refused_total", static_cast<double>(u.stats.refused[i].value()));
+    add("uplink_batches_sent_total", static_cast<double>(u.stats.batches_sent[i].value()));
+    add("uplink_messages_sent_total", static_cast<double>(u.stats.messages_sent[i].value()));
+    add("uplink_bytes_sent_total", static_cast<double>(u.stats.bytes_sent[i].value()));
+    add("spool_batches", static_cast<double>(ss.batches[i].value()));
+    add("spool_bytes", static_cast<double>(ss.bytes[i].value()));
+    add("spool_oldest_age_ms", static_cast<double>(u.oldest_age_ms[i].load()));
+    add("spool_evicted_batches_total", static_cast<double>(ss.evicted[i].value()));
+    add("spool_evicted_messages_total", static_cast<double>(ss.evicted_messages[i].value()));
+    add("spool_expired_batches_total", static_cast<double>(ss.expired[i].value()));
+    add("spool_expired_messages_total", static_cast<double>(ss.expired_messages[i].value()));
+    sent_total += u.stats.bytes_sent[i].value();
+  }
+  const double raw = static_cast<double>(u.stats.raw_bytes_sent.value());
+  out.push_back({"uplink_raw_bytes_sent_total", {}, raw});
+  out.push_back({"uplink_compression_ratio", {}, sent_total ? raw / static_cast<double>(sent_total) : 0.0});
+  out.push_back({"uplink_connected", {}, u.connected ? 1.0 : 0.0});
+  out.push_back({"uplink_in_flight", {}, static_cast<double>(u.stats.in_flight.value())});
+  out.push_back({"uplink_inbox_depth", {}, static_cast<double>(u.stats.inbox_depth.value())});
+  out.push_back({"uplink_uncommitted_messages", {}, static_cast<double>(u.stats.uncommitted.value())});
+  out.push_back({"uplink_publish_failures_total", {}, static_cast<double>(u.stats.publish_failures.value())});
+  out.push_back({"uplink_encode_errors_total", {}, static_cast<double>(u.stats.encode_errors.value())});
+  out.push_back({"spool_commits_total", {}, static_cast<double>(ss.commits.value())});
+  out.push_back({"spool_write_errors_total", {}, static_cast<double>(ss.write_errors.value())});
+}
+
+void Uplink::log_summary() const {
+  const auto& u = *impl_;
+  const auto& ss = u.spool->stats();
+  int64_t batches = 0, bytes = 0;
+  uint64_t sent = 0, evicted = 0, expired = 0;
+  for (Priority p : kAllPriorities) {
+    const auto i = index_of(p);
+    batches += ss.batches[i].value();
+    bytes += ss.bytes[i].value();
+    sent += u.stats.messages_sent[i].value();
+    evicted += ss.evicted_messages[i].value();
+    expired += ss.expired_messages[i].value();
+  }
+  log::info("uplink", "summary",
+            {{"connected", u.connected ? "yes" : "no"},
+             {"spool_batches", std::to_string(batches)},
+             {"spool_bytes", std::to_string(bytes)},
+             {"messages_sent", std::to_string(sent)},
+             {"evicted_messages", std::to_string(evicted)},
+             {"expired_messages", std::to_string(expired)},
+             {"last_error", u.client ? u.client->last_error() : ""}});
+}
+
+}  // namespace foggate::gateway

@@ -1,0 +1,72 @@
+// Uplink: the store-and-forward path for "forward" tasks.
+//
+//   workers --forward()--> inbox (bounded) --> [uplink thread]
+//     Batcher (per priority) -> encode_batch (msgpack + zlib) -> Spool (SQLite,
+//     group commit every commit_interval_ms) -> TokenBucket -> upstream MQTT
+//     (QoS 1) -> PUBACK -> Spool::remove
+//
+// The uplink thread owns the batcher, the spool (its SQLite connection), the
+// token bucket and the send decisions. Paho's thread only records
+// acknowledgements for it. Workers only touch the inbox.
+//
+// Guarantees: a batch is deleted from the spool only after the upstream
+// broker's PUBACK (at-least-once: a batch may arrive twice after a
+// reconnect, consumers dedupe by gateway + seq). A clean stop seals and
+// commits everything. After kill -9, what was not yet committed is lost:
+// at most commit_interval_ms of forward traffic plus what sat in the inbox.
+// Upstream outages only grow the spool; forward() never blocks.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "foggate/base/clock.h"
+#include "foggate/base/counter.h"
+#include "foggate/base/result.h"
+#include "foggate/gateway/config.h"
+#include "foggate/routing/forward_sink.h"
+
+namespace foggate::gateway {
+
+struct UplinkStats {
+  std::array<Counter, kPriorityCount> accepted;   // forward tasks taken into the inbox
+  std::array<Counter, kPriorityCount> refused;    // inbox full: dropped, counted
+  std::array<Counter, kPriorityCount> batches_sent;
+  std::array<Counter, kPriorityCount> messages_sent;
+  std::array<Counter, kPriorityCount> bytes_sent;  // payload + topic of acknowledged publishes
+  Counter raw_bytes_sent;                          // topic + payload bytes of the messages in them
+  Counter publishes;                               // publish attempts handed to Paho
+  Counter publish_failures;
+  Counter encode_errors;
+  Gauge in_flight;
+  Gauge inbox_depth;
+  Gauge uncommitted;  // accepted, not yet durable in the spool: the kill -9 exposure
+};
+
+class Uplink final : public routing::ForwardSink {
+ public:
+  Uplink(const Config& config, const Clock& clock);
+  ~Uplink() override;
+
+  // Opens the spool (on the uplink thread) and connects upstream in the
+  // background. Error "spool_open" when the data dir is unusable.
+  Result<void> start();
+  // Seals and commits everything, then disconnects. Idempotent.
+  void stop();
+
+  bool forward(std::shared_ptr<const Message> message, Priority priority) override;
+
+  void collect(MetricSink& out) const;
+  void log_summary() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace foggate::gateway

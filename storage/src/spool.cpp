@@ -1,0 +1,545 @@
+#include "foggate/storage/spool.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "foggate/base/log.h"
+#include "sqlite.h"
+
+// The byte format (tables, columns, meta keys) is described in
+// docs/spool-format.md; change both together and bump kFormat.
+
+namespace foggate::storage {
+namespace {
+
+constexpr std::string_view kModule = "storage";
+constexpr int64_t kFormat = 1;
+
+// Durability. WAL with synchronous=NORMAL, the usual advice, fsyncs only at
+// checkpoints: a commit is then safe against a crash of the process but not
+// against power loss or a kernel panic, which can take back the last
+// transactions even though commit() returned. The spool's promise is that a
+// committed batch survives exactly those events (an edge box loses power),
+// and the uplink may already have told nobody else to keep the data. So we
+// run WAL with synchronous=FULL: every COMMIT fsyncs the WAL before it
+// returns. The cost is one fsync per commit, which group commit (many
+// appends per commit) keeps small; checkpoints still run in the background
+// of normal writes and fsync the database file as well.
+constexpr const char* kPragmaSync = "PRAGMA synchronous=FULL";
+// After a checkpoint the WAL is truncated back to this size instead of
+// keeping its high-water mark on a small disk.
+constexpr const char* kPragmaWalLimit = "PRAGMA journal_size_limit=67108864";
+
+constexpr const char* kCreateMeta = "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID";
+constexpr const char* kCreateBatches =
+    "CREATE TABLE batches (id INTEGER PRIMARY KEY AUTOINCREMENT, priority INTEGER NOT NULL,"
+    " seq INTEGER NOT NULL, created_ms INTEGER NOT NULL, messages INTEGER NOT NULL,"
+    " raw_bytes INTEGER NOT NULL, data BLOB NOT NULL)";
+
+struct Entry {
+  BatchInfo info;
+  bool in_flight = false;
+};
+using Queue = std::map<int64_t, Entry>;  // by id, i.e. append order
+
+// Every statement the spool runs, prepared once at open.
+struct Statements {
+  sqlite::Statement begin, commit, rollback, savepoint, release, rollback_to;
+  sqlite::Statement insert, remove, read, load, get_meta, set_meta;
+
+  static sqlite::SqlResult<Statements> prepare(sqlite::Database& db) {
+    Statements s;
+    const std::pair<sqlite::Statement*, const char*> all[] = {
+        {&s.begin, "BEGIN IMMEDIATE"},
+        {&s.commit, "COMMIT"},
+        {&s.rollback, "ROLLBACK"},
+        {&s.savepoint, "SAVEPOINT staged"},
+        {&s.release, "RELEASE staged"},
+        {&s.rollback_to, "ROLLBACK TO staged"},
+        {&s.insert,
+         "INSERT INTO batches (priority, seq, created_ms, messages, raw_bytes, data)"
+         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
+        {&s.remove, "DELETE FROM batches WHERE id = ?1"},
+        {&s.read, "SELECT data FROM batches WHERE id = ?1"},
+        {&s.load,
+         "SELECT id, priority, seq, created_ms, messages, raw_bytes, length(data)"
+         " FROM batches ORDER BY id"},
+        {&s.get_meta, "SELECT value FROM meta WHERE key = ?1"},
+        {&s.set_meta,
+         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
+         " ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
+    };
+    for (auto [stmt, sql] : all) {
+      auto r = sqlite::Statement::prepare(db, sql);
+      if (!r) return unexpected(std::move(r.error()));
+      *stmt = std::move(*r);
+    }
+    return s;
+  }
+};
+
+// Why open() failed: `invalid` means the file is not a usable spool and is
+// to be moved aside; otherwise it is an environment problem (permissions,
+// I/O) that moving the file would not fix.
+struct OpenFailure {
+  bool invalid = false;
+  std::string message;
+};
+
+OpenFailure open_failure(const sqlite::Failure& f) { return {f.corrupt(), f.message}; }
+
+uint64_t to_u64(int64_t v) { return v < 0 ? 0 : static_cast<uint64_t>(v); }
+
+}  // namespace
+
+struct Spool::Impl {
+  Impl(SpoolOptions o, const Clock& c) : options(std::move(o)), clock(c) {}
+
+  SpoolOptions options;
+  const Clock& clock;
+  SpoolStats* stats = nullptr;  // the owning Spool's; set once it exists
+
+  sqlite::Database db;  // before the statements: they are finalized first
+  Statements sql;
+
+  std::array<Queue, kPriorityCount> index;
+  std::array<uint64_t, kPriorityCount> bytes{};
+  uint64_t total = 0;
+  uint64_t last_seq = 0;
+
+  Result<void, OpenFailure> connect();
+  void disconnect() {
+    sql = Statements{};
+    db.close();
+  }
+  sqlite::SqlResult<std::string> get_meta(std::string_view key);
+  sqlite::SqlResult<void> set_meta(std::string_view key, int64_t value);
+  sqlite::SqlResult<void> reload();
+
+  // Runs `body` (database work only, plus index changes it may leave
+  // half-done) inside the open transaction, opening one if needed, as one
+  // savepoint: all of it is staged, or none of it and the index is reloaded
+  // to match the database again.
+  template <typename Body>
+  sqlite::SqlResult<void> staged(Body&& body);
+  void recover(bool savepoint_open);
+  Unexpected<Error> write_failed(const sqlite::Failure& f);
+
+  std::optional<std::pair<Priority, Queue::iterator>> find(int64_t id);
+  std::optional<std::pair<Priority, Queue::iterator>> eviction_victim();
+  void erase(Priority p, Queue::iterator it) {
+    bytes[index_of(p)] -= it->second.info.bytes;
+    total -= it->second.info.bytes;
+    index[index_of(p)].erase(it);
+  }
+  void sync_gauges() {
+    if (stats == nullptr) return;
+    for (std::size_t i = 0; i < kPriorityCount; ++i) {
+      stats->batches[i].set(static_cast<int64_t>(index[i].size()));
+      stats->bytes[i].set(static_cast<int64_t>(bytes[i]));
+    }
+  }
+};
+
+Result<void, OpenFailure> Spool::Impl::connect() {
+  auto opened = sqlite::Database::open(options.path);
+  if (!opened) return unexpected(open_failure(opened.error()));
+  db = std::move(*opened);
+
+  // The first statement reads the header: a file that is not SQLite fails here.
+  auto mode = db.query_text("PRAGMA journal_mode=WAL");
+  if (!mode) return unexpected(open_failure(mode.error()));
+  if (*mode != "wal") {
+    log::warn_once(kModule, "spool_no_wal", "spool not in WAL mode; commits still durable, slower",
+                   {{"journal_mode", *mode}});
+  }
+  for (const char* pragma : {kPragmaSync, kPragmaWalLimit}) {
+    if (auto r = db.exec(pragma); !r) return unexpected(open_failure(r.error()));
+  }
+
+  auto objects = db.query_int("SELECT count(*) FROM sqlite_master");
+  if (!objects) return unexpected(open_failure(objects.error()));
+  const bool fresh = *objects == 0;
+  if (fresh) {
+    for (const char* ddl : {"BEGIN IMMEDIATE", kCreateMeta, kCreateBatches}) {
+      if (auto r = db.exec(ddl); !r) return unexpected(open_failure(r.error()));
+    }
+  }
+  // Preparing against someone else's schema (missing table or column) fails
+  // with SQLITE_ERROR: not our spool.
+  auto prepared = Statements::prepare(db);
+  if (!prepared) {
+    const sqlite::Failure& f = prepared.error();
+    return unexpected(OpenFailure{f.corrupt() || f.schema_error(), f.message});
+  }
+  sql = std::move(*prepared);
+  if (fresh) {
+    auto r = set_meta("format", kFormat);
+    if (r) r = set_meta("last_seq", 0);
+    if (r) r = sql.commit.run();
+    if (!r) return unexpected(open_failure(r.error()));
+  }
+
+  auto format = get_meta("format");
+  if (!format) return unexpected(open_failure(format.error()));
+  if (*format != std::to_string(kFormat)) {
+    return unexpected(OpenFailure{true, "spool format '" + *format + "', expected " + std::to_string(kFormat)});
+  }
+  if (auto r = reload(); !r) return unexpected(open_failure(r.error()));
+  return {};
+}
+
+sqlite::SqlResult<std::string> Spool::Impl::get_meta(std::string_view key) {
+  sqlite::ResetOnExit done(sql.get_meta);
+  if (auto r = sql.get_meta.bind(1, key); !r) return unexpected(std::move(r.error()));
+  auto row = sql.get_meta.step();
+  if (!row) return unexpected(std::move(row.error()));
+  return *row ? sql.get_meta.column_text(0) : std::string();
+}
+
+sqlite::SqlResult<void> Spool::Impl::set_meta(std::string_view key, int64_t value) {
+  auto r = sql.set_meta.bind(1, key);
+  if (r) r = sql.set_meta.bind(2, value);
+  if (!r) {
+    sql.set_meta.reset();
+    return r;
+  }
+  return sql.set_meta.run();
+}
+
+// Rebuilds the index from the database as this connection sees it (staged
+// rows included). Built aside and swapped in, so a failure leaves the old
+// index; in-flight marks survive for the batches still there.
+sqlite::SqlResult<void> Spool::Impl::reload() {
+  std::array<Queue, kPriorityCount> fresh;
+  std::array<uint64_t, kPriorityCount> fresh_bytes{};
+  uint64_t fresh_total = 0;
+  {
+    sqlite::ResetOnExit done(sql.load);
+    for (;;) {
+      auto row = sql.load.step();
+      if (!row) return unexpected(std::move(row.error()));
+      if (!*row) break;
+      const int64_t p = sql.load.column_int64(1);
+      if (p < 0 || p >= static_cast<int64_t>(kPriorityCount)) {
+        return unexpected(sqlite::Failure::bad_content("batch row with priority " + std::to_string(p)));
+      }
+      Entry e;
+      e.info.id = sql.load.column_int64(0);
+      e.info.priority = static_cast<Priority>(p);
+      e.info.seq = static_cast<uint64_t>(sql.load.column_int64(2));  // stored bit for bit
+      e.info.created_ms = sql.load.column_int64(3);
+      e.info.messages = static_cast<uint32_t>(std::clamp<int64_t>(sql.load.column_int64(4), 0, UINT32_MAX));
+      e.info.raw_bytes = to_u64(sql.load.column_int64(5));
+      e.info.bytes = to_u64(sql.load.column_int64(6));
+      if (auto old = find(e.info.id)) e.in_flight = old->second->second.in_flight;
+      const auto i = static_cast<std::size_t>(p);
+      fresh_bytes[i] += e.info.bytes;
+      fresh_total += e.info.bytes;
+      fresh[i].emplace(e.info.id, e);
+    }
+  }
+  auto seq = get_meta("last_seq");
+  if (!seq) return unexpected(std::move(seq.error()));
+  int64_t stored_seq = 0;  // the uint64_t stored bit for bit
+  if (!seq->empty()) {
+    auto [end, ec] = std::from_chars(seq->data(), seq->data() + seq->size(), stored_seq);
+    if (ec != std::errc() || end != seq->data() + seq->size()) {
+      return unexpected(sqlite::Failure::bad_content("meta last_seq is '" + *seq + "'"));
+    }
+  }
+  index = std::move(fresh);
+  bytes = fresh_bytes;
+  total = fresh_total;
+  last_seq = static_cast<uint64_t>(stored_seq);
+  sync_gauges();
+  return {};
+}
+
+template <typename Body>
+sqlite::SqlResult<void> Spool::Impl::staged(Body&& body) {
+  if (!db.in_transaction()) {
+    if (auto r = sql.begin.run(); !r) return r;
+  }
+  if (auto r = sql.savepoint.run(); !r) {
+    recover(false);
+    return r;
+  }
+  auto r = body();
+  if (r) r = sql.release.run();
+  if (!r) recover(true);
+  return r;
+}
+
+// After a failed write: undo the partial savepoint (or find that SQLite
+// already rolled the whole transaction back, as it does on SQLITE_FULL and
+// most I/O errors), then make the index match what the database holds.
+void Spool::Impl::recover(bool savepoint_open) {
+  if (savepoint_open && db.in_transaction()) {
+    auto r = sql.rollback_to.run();
+    if (r) r = sql.release.run();
+    if (!r) (void)sql.rollback.run();  // last resort: drop everything staged
+  }
+  if (auto r = reload(); !r) {
+    log::error(kModule, "spool index reload failed; index may be stale", {{"detail", r.error().message}});
+  }
+}
+
+Unexpected<Error> Spool::Impl::write_failed(const sqlite::Failure& f) {
+  if (stats != nullptr) stats->write_errors.add();
+  log::warn_once(kModule, "spool_write", "spool write failed", {{"detail", f.message}});
+  return unexpected(Error::transient("spool_write", f.message));
+}
+
+std::optional<std::pair<Priority, Queue::iterator>> Spool::Impl::find(int64_t id) {
+  for (Priority p : kAllPriorities) {
+    auto& q = index[index_of(p)];
+    if (auto it = q.find(id); it != q.end()) return std::pair{p, it};
+  }
+  return std::nullopt;
+}
+
+// The eviction order of the header, as tiers: non-critical batches before
+// critical ones; within each, batches not in flight before those in flight
+// (an in-flight batch is probably being delivered, so losing it costs less,
+// but it is still skipped while others exist); then lowest priority first,
+// oldest first.
+std::optional<std::pair<Priority, Queue::iterator>> Spool::Impl::eviction_victim() {
+  for (bool critical : {false, true}) {
+    for (bool in_flight : {false, true}) {
+      for (auto p = kAllPriorities.rbegin(); p != kAllPriorities.rend(); ++p) {
+        if ((*p == Priority::kCritical) != critical) continue;
+        auto& q = index[index_of(*p)];
+        for (auto it = q.begin(); it != q.end(); ++it) {
+          if (it->second.in_flight == in_flight) return std::pair{*p, it};
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// --- Spool ------------------------------------------------------------------
+
+Result<std::unique_ptr<Spool>> Spool::open(SpoolOptions options, const Clock& clock) {
+  auto impl = std::make_unique<Impl>(std::move(options), clock);
+  auto r = impl->connect();
+  if (!r && r.error().invalid) {
+    impl->db.keep_wal_on_close();
+    impl->disconnect();
+    const std::string& path = impl->options.path;
+    const std::string aside = path + ".corrupt-" + std::to_string(clock.wall_ms());
+    // The siblings go along under matching names: a stale WAL left next to
+    // the fresh file would be replayed into it.
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      std::error_code ec;
+      if (!std::filesystem::exists(path + suffix, ec)) continue;
+      std::filesystem::rename(path + suffix, aside + suffix, ec);
+      if (ec) {
+        return unexpected(Error::permanent("spool_open", "cannot move " + path + suffix + " aside: " + ec.message()));
+      }
+    }
+    if (log::first_time(kModule, "spool_corrupt")) {
+      log::error(kModule, "spool file is not a valid spool; moved aside, starting empty",
+                 {{"path", path}, {"moved_to", aside}, {"detail", r.error().message}});
+    }
+    r = impl->connect();
+  }
+  if (!r) return unexpected(Error::permanent("spool_open", r.error().message));
+  return std::unique_ptr<Spool>(new Spool(std::move(impl)));
+}
+
+Spool::Spool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
+  impl_->stats = &stats_;
+  impl_->sync_gauges();
+}
+
+// The connection closes with impl_: anything staged and not committed is
+// rolled back, by design (see the header).
+Spool::~Spool() = default;
+
+Result<BatchInfo> Spool::append(Priority priority, uint64_t seq, int64_t created_ms, uint32_t messages,
+                                uint64_t raw_bytes, std::string blob) {
+  Impl& s = *impl_;
+  BatchInfo info{0, priority, seq, created_ms, messages, raw_bytes, blob.size()};
+  std::array<uint64_t, kPriorityCount> evicted{}, evicted_messages{};
+  auto r = s.staged([&]() -> sqlite::SqlResult<void> {
+    auto& ins = s.sql.insert;
+    auto b = ins.bind(1, static_cast<int64_t>(index_of(priority)));
+    if (b) b = ins.bind(2, static_cast<int64_t>(seq));
+    if (b) b = ins.bind(3, created_ms);
+    if (b) b = ins.bind(4, static_cast<int64_t>(messages));
+    if (b) b = ins.bind(5, static_cast<int64_t>(raw_bytes));
+    if (b) b = ins.bind_blob(6, blob);
+    if (!b) {
+      ins.reset();
+      return b;
+    }
+    if (auto done = ins.run(); !done) return done;
+    info.id = s.db.last_insert_rowid();
+    if (seq > s.last_seq) {
+      if (auto m = s.set_meta("last_seq", static_cast<int64_t>(seq)); !m) return m;
+    }
+    // From here the index changes with the database; on failure reload()
+    // puts it back.
+    s.index[index_of(priority)].emplace(info.id, Entry{info, false});
+    s.bytes[index_of(priority)] += info.bytes;
+    s.total += info.bytes;
+    while (s.total > s.options.max_bytes) {
+      auto victim = s.eviction_victim();
+      if (!victim) break;
+      auto [p, it] = *victim;
+      auto& del = s.sql.remove;
+      if (auto bound = del.bind(1, it->first); !bound) {
+        del.reset();
+        return bound;
+      }
+      if (auto done = del.run(); !done) return done;
+      evicted[index_of(p)] += 1;
+      evicted_messages[index_of(p)] += it->second.info.messages;
+      s.erase(p, it);
+    }
+    return {};
+  });
+  if (!r) return s.write_failed(r.error());
+
+  s.last_seq = std::max(s.last_seq, seq);
+  stats_.appended[index_of(priority)].add();
+  for (Priority p : kAllPriorities) {
+    const std::size_t i = index_of(p);
+    if (evicted[i] == 0) continue;
+    stats_.evicted[i].add(evicted[i]);
+    stats_.evicted_messages[i].add(evicted_messages[i]);
+    log::warn_once(kModule, std::string("spool_evict_") + std::string(to_string(p)),
+                   "spool full: evicting oldest batches",
+                   {{"priority", to_string(p)}, {"max_bytes", std::to_string(s.options.max_bytes)}});
+  }
+  s.sync_gauges();
+  return info;
+}
+
+Result<void> Spool::commit() {
+  Impl& s = *impl_;
+  if (!s.db.in_transaction()) return {};
+  if (auto r = s.sql.commit.run(); !r) {
+    // Whatever was staged is gone: roll back what SQLite left open and let
+    // the index show the committed state again. The caller still holds the
+    // batches it sealed and can append them anew.
+    if (s.db.in_transaction()) (void)s.sql.rollback.run();
+    s.recover(false);
+    return s.write_failed(r.error());
+  }
+  stats_.commits.add();
+  return {};
+}
+
+std::optional<BatchInfo> Spool::next(Priority priority) const {
+  for (const auto& [id, e] : impl_->index[index_of(priority)]) {
+    if (!e.in_flight) return e.info;
+  }
+  return std::nullopt;
+}
+
+Result<std::string> Spool::read(int64_t id) {
+  auto& q = impl_->sql.read;
+  sqlite::ResetOnExit done(q);
+  auto row = q.bind(1, id).has_value() ? q.step() : sqlite::SqlResult<bool>(false);
+  if (!row) return unexpected(Error::transient("spool_read", row.error().message));
+  if (!*row) return unexpected(Error::permanent("spool_missing", "no batch " + std::to_string(id)));
+  return q.column_blob(0);
+}
+
+void Spool::set_in_flight(int64_t id, bool in_flight) {
+  if (auto found = impl_->find(id)) found->second->second.in_flight = in_flight;
+}
+
+void Spool::clear_in_flight() {
+  for (auto& q : impl_->index) {
+    for (auto& [id, e] : q) e.in_flight = false;
+  }
+}
+
+void Spool::remove(int64_t id) {
+  Impl& s = *impl_;
+  auto found = s.find(id);
+  if (!found) return;
+  auto r = s.staged([&]() -> sqlite::SqlResult<void> {
+    auto& del = s.sql.remove;
+    if (auto b = del.bind(1, id); !b) {
+      del.reset();
+      return b;
+    }
+    return del.run();
+  });
+  if (!r) {
+    (void)s.write_failed(r.error());
+    return;
+  }
+  // staged() touched no index entry, so `found` is still valid.
+  stats_.removed[index_of(found->first)].add();
+  s.erase(found->first, found->second);
+  s.sync_gauges();
+}
+
+std::size_t Spool::expire() {
+  Impl& s = *impl_;
+  const int64_t now = s.clock.wall_ms();
+  std::vector<std::pair<Priority, Queue::iterator>> victims;
+  for (Priority p : kAllPriorities) {
+    const int64_t ttl = s.options.ttl_ms[index_of(p)];
+    if (ttl <= 0) continue;
+    auto& q = s.index[index_of(p)];
+    // created_ms comes from the sealer, so not necessarily monotonic: look at all.
+    for (auto it = q.begin(); it != q.end(); ++it) {
+      if (now - it->second.info.created_ms > ttl) victims.emplace_back(p, it);
+    }
+  }
+  if (victims.empty()) return 0;
+  auto r = s.staged([&]() -> sqlite::SqlResult<void> {
+    auto& del = s.sql.remove;
+    for (const auto& [p, it] : victims) {
+      if (auto b = del.bind(1, it->first); !b) {
+        del.reset();
+        return b;
+      }
+      if (auto done = del.run(); !done) return done;
+    }
+    return {};
+  });
+  if (!r) {
+    (void)s.write_failed(r.error());
+    return 0;
+  }
+  for (const auto& [p, it] : victims) {
+    stats_.expired[index_of(p)].add();
+    stats_.expired_messages[index_of(p)].add(it->second.info.messages);
+    s.erase(p, it);
+  }
+  s.sync_gauges();
+  return victims.size();
+}
+
+uint64_t Spool::last_seq() const { return impl_->last_seq; }
+
+std::size_t Spool::batches(Priority p) const { return impl_->index[index_of(p)].size(); }
+
+uint64_t Spool::bytes(Priority p) const { return impl_->bytes[index_of(p)]; }
+
+uint64_t Spool::total_bytes() const { return impl_->total; }
+
+int64_t Spool::oldest_age_ms(Priority p) const {
+  const auto& q = impl_->index[index_of(p)];
+  if (q.empty()) return 0;
+  // The first appended stands for the oldest: sealing order is creation order.
+  return std::max<int64_t>(0, impl_->clock.wall_ms() - q.begin()->second.info.created_ms);
+}
+
+}  // namespace foggate::storage

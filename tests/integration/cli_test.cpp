@@ -1,0 +1,75 @@
+// The command line: check, version, and the shipped examples.
+#include <filesystem>
+
+#include "fixture.h"
+
+namespace foggate::itest {
+namespace {
+
+TEST(CliTest, VersionPrints) {
+  int code = -1;
+  auto out = run_command({FOGGATE_BIN, "version"}, &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(out.rfind("foggate ", 0), 0u) << out;
+}
+
+TEST(CliTest, CheckListsEveryErrorWithItsPath) {
+  TempDir dir;
+  dir.write("bad.json", R"({
+    "gateway": {"id": "gw/1", "workers": "two"},
+    "broker": {"uris": ["http://nope"], "colour": "red"},
+    "rules": {"ordered": [{"name": "r", "when": ["t >"], "tasks": [{"task": "explode"}]}]},
+    "detectors": [{"name": "d", "type": "threshold", "field": "t"}],
+    "surprise": 1
+  })");
+  int code = -1;
+  auto out = run_command({FOGGATE_BIN, "check", "--config", dir.file("bad.json")}, &code);
+  EXPECT_EQ(code, 1) << out;
+  for (const char* path : {"gateway.id:", "gateway.workers:", "broker.uris[0]:", "broker.colour: unknown key",
+                           "rules.ordered[0].when[0]:", "rules.ordered[0].tasks[0].task:", "detectors[0]:",
+                           "surprise: unknown key"})
+    EXPECT_NE(out.find(path), std::string::npos) << "missing " << path << " in:\n" << out;
+}
+
+TEST(CliTest, CheckReportsSyntaxErrorsAndMissingFiles) {
+  TempDir dir;
+  dir.write("syntax.json", "{\"gateway\": {\"id\": }");
+  int code = -1;
+  auto out = run_command({FOGGATE_BIN, "check", "--config", dir.file("syntax.json")}, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("offset"), std::string::npos) << out;
+  out = run_command({FOGGATE_BIN, "check", "--config", dir.file("missing.json")}, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("cannot read"), std::string::npos) << out;
+}
+
+TEST(CliTest, EveryShippedExamplePassesCheck) {
+  int count = 0;
+  for (const auto& e : std::filesystem::directory_iterator(FOGGATE_SOURCE_DIR "/examples")) {
+    if (e.path().extension() != ".json") continue;
+    ++count;
+    int code = -1;
+    auto out = run_command({FOGGATE_BIN, "check", "--config", e.path().string()}, &code);
+    EXPECT_EQ(code, 0) << e.path() << ":\n" << out;
+  }
+  EXPECT_GE(count, 2);
+}
+
+TEST(CliTest, UnknownCommandIsAUsageError) {
+  int code = -1;
+  auto out = run_command({FOGGATE_BIN, "frobnicate"}, &code);
+  EXPECT_EQ(code, 2);
+  EXPECT_NE(out.find("usage:"), std::string::npos);
+}
+
+TEST(CliTest, RunRefusesABrokenConfig) {
+  TempDir dir;
+  dir.write("bad.json", R"({"gateway": {"workers": 0}})");
+  int code = -1;
+  auto out = run_command({FOGGATE_BIN, "run", "--config", dir.file("bad.json")}, &code);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(out.find("gateway.workers"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace foggate::itest

@@ -1,0 +1,310 @@
+#include "fixture.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <mqtt/async_client.h>
+
+#include "foggate/message/topic.h"
+
+extern char** environ;
+
+namespace foggate::itest {
+namespace {
+
+uint16_t free_port(int type) {
+  int fd = socket(AF_INET, type, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return 0;
+  }
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool tcp_accepts(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+// Polls `cond` until it holds or the deadline passes.
+template <typename F>
+bool eventually(F&& cond, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(20ms);  // poll interval, not a fixed wait
+  }
+  return cond();
+}
+
+std::atomic<int> probe_counter{0};
+
+}  // namespace
+
+uint16_t free_tcp_port() { return free_port(SOCK_STREAM); }
+uint16_t free_udp_port() { return free_port(SOCK_DGRAM); }
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "foggate-itest-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+void TempDir::write(const std::string& name, const std::string& content) const {
+  std::ofstream(file(name), std::ios::binary) << content;
+}
+
+Process::Process(std::vector<std::string> argv, std::string log_path) : log_path_(std::move(log_path)) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) throw std::runtime_error("cannot spawn " + argv[0]);
+}
+
+Process::~Process() {
+  if (pid_ > 0) stop(5s);
+}
+
+bool Process::running() {
+  if (pid_ <= 0) return false;
+  int st = 0;
+  pid_t r = waitpid(pid_, &st, WNOHANG);
+  if (r == pid_) {
+    status_ = st;
+    pid_ = -1;
+    return false;
+  }
+  return true;
+}
+
+int Process::wait_exit(std::chrono::milliseconds timeout) {
+  if (!eventually([&] { return !running(); }, timeout)) return -1;
+  return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+}
+
+int Process::stop(std::chrono::milliseconds grace) {
+  if (!running()) return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
+  kill(pid_, SIGTERM);
+  int code = wait_exit(grace);
+  if (code == -1) {
+    kill9();
+    return -1;
+  }
+  return code;
+}
+
+void Process::kill9() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int st = 0;
+  waitpid(pid_, &st, 0);
+  status_ = st;
+  pid_ = -1;
+}
+
+std::string Process::log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Mosquitto::Mosquitto(const TempDir& dir, BrokerOptions options)
+    : dir_(dir), options_(std::move(options)), port_(free_tcp_port()) {
+  if (options_.start) start();
+}
+
+void Mosquitto::start() {
+  // max_queued_messages: stock mosquitto keeps 1000 per client and then
+  // drops silently, QoS 1 included; the gateway's persistent session must
+  // survive longer outages than that.
+  const std::string conf = "mosquitto-" + options_.name + ".conf";
+  std::string text = "listener " + std::to_string(port_) +
+                     " 127.0.0.1\n"
+                     "allow_anonymous true\n"
+                     "max_queued_messages 1000000\n"
+                     "max_inflight_messages 100\n"
+                     "log_type error\nlog_type warning\n";
+  // Started as root, mosquitto switches to user "mosquitto", which cannot
+  // write into our private temp dir; "user root" keeps it as it is.
+  if (geteuid() == 0) text += "user root\n";
+  if (options_.persistence) {
+    std::filesystem::create_directories(dir_.file("persist-" + options_.name));
+    text += "persistence true\npersistence_location " + dir_.file("persist-" + options_.name) + "/\n";
+  } else {
+    text += "persistence false\n";
+  }
+  dir_.write(conf, text);
+  proc_ = std::make_unique<Process>(std::vector<std::string>{MOSQUITTO_BIN, "-c", dir_.file(conf)},
+                                    dir_.file("mosquitto-" + options_.name + ".log"));
+  if (!eventually([&] { return tcp_accepts(port_); }, 10s))
+    throw std::runtime_error("mosquitto did not start: " + proc_->log());
+}
+
+struct Probe::Impl : public mqtt::callback {
+  std::unique_ptr<mqtt::async_client> client;
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Received> got;  // guarded by mu
+
+  void message_arrived(mqtt::const_message_ptr m) override {
+    {
+      std::lock_guard lock(mu);
+      got.push_back({m->get_topic(), m->get_payload_str(), m->is_retained()});
+    }
+    cv.notify_all();
+  }
+};
+
+Probe::Probe(const std::string& uri, const std::string& client_id, bool clean_session)
+    : impl_(std::make_unique<Impl>()) {
+  std::string id = client_id.empty() ? "probe-" + std::to_string(getpid()) + "-" + std::to_string(probe_counter++)
+                                     : client_id;
+  impl_->client = std::make_unique<mqtt::async_client>(uri, id, nullptr);
+  impl_->client->set_callback(*impl_);
+  auto opts = mqtt::connect_options_builder().clean_session(clean_session).connect_timeout(5s).finalize();
+  impl_->client->connect(opts)->wait_for(10s);
+  if (!impl_->client->is_connected()) throw std::runtime_error("probe could not connect to " + uri);
+}
+
+Probe::~Probe() {
+  try {
+    if (impl_->client->is_connected()) impl_->client->disconnect()->wait_for(2s);
+  } catch (...) {
+  }
+}
+
+void Probe::subscribe(const std::string& filter, int qos) { impl_->client->subscribe(filter, qos)->wait_for(5s); }
+
+void Probe::publish(const std::string& topic, const std::string& payload, int qos, bool retained) {
+  impl_->client->publish(topic, payload.data(), payload.size(), qos, retained)->wait_for(5s);
+}
+
+bool Probe::wait_for(const std::function<bool(const std::vector<Received>&)>& pred,
+                     std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mu);
+  return impl_->cv.wait_for(lock, timeout, [&] { return pred(impl_->got); });
+}
+
+bool Probe::wait_count(const std::string& filter, std::size_t n, std::chrono::milliseconds timeout) {
+  return wait_for(
+      [&](const std::vector<Received>& all) {
+        std::size_t c = 0;
+        for (const auto& m : all) c += topic_matches(filter, m.topic);
+        return c >= n;
+      },
+      timeout);
+}
+
+std::vector<Received> Probe::messages(const std::string& filter) const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<Received> out;
+  for (const auto& m : impl_->got)
+    if (topic_matches(filter, m.topic)) out.push_back(m);
+  return out;
+}
+
+Foggate::Foggate(const TempDir& dir, const Mosquitto& broker, std::string extra_json, std::string id)
+    : dir_(dir), broker_(broker), id_(std::move(id)), coap_port_(free_udp_port()) {
+  std::string doc = "{\"gateway\":{\"id\":\"" + id_ + "\",\"data_dir\":\"" + dir_.path() +
+                    "\"},\"broker\":{\"uris\":[\"" + broker_.uri() +
+                    "\"]},\"metrics\":{\"interval_ms\":200},"
+                    "\"ingest\":{\"mqtt\":[{\"filter\":\"sensors/#\",\"pattern\":\"sensors/{device}/{metric}\"}],"
+                    "\"coap\":{\"bind\":\"127.0.0.1\",\"port\":" +
+                    std::to_string(coap_port_) + ",\"max_body_bytes\":1024}}";
+  if (!extra_json.empty()) doc += "," + extra_json;
+  doc += "}";
+  config_path_ = dir_.file(id_ + ".json");
+  dir_.write(id_ + ".json", doc);
+}
+
+Foggate::~Foggate() {
+  if (proc_) proc_->stop();
+}
+
+void Foggate::start() {
+  Probe status(broker_.uri());
+  status.subscribe("foggate/" + id_ + "/status");
+  proc_ = std::make_unique<Process>(std::vector<std::string>{FOGGATE_BIN, "run", "--config", config_path_},
+                                    dir_.file(id_ + ".log"));
+  bool online = status.wait_for(
+      [](const std::vector<Received>& all) {
+        for (const auto& m : all)
+          if (m.payload.find("\"state\":\"online\"") != std::string::npos) return true;
+        return false;
+      },
+      15s);
+  if (!online) throw std::runtime_error("foggate did not come online:\n" + log());
+}
+
+int Foggate::stop() { return proc_ ? proc_->stop(20s) : -1; }
+
+void Foggate::kill9() {
+  if (proc_) proc_->kill9();
+}
+
+double Foggate::metric(Probe& probe, const std::string& key) {
+  const std::string topic = "foggate/" + id_ + "/metrics";
+  const std::size_t before = probe.messages(topic).size();
+  // A fresh document, published after this call: counters are current.
+  if (!probe.wait_count(topic, before + 2, 10s)) return -1;
+  auto doc = protocols::parse_json(probe.messages(topic).back().payload);
+  if (!doc) return -1;
+  const auto* metrics = doc->find("metrics");
+  const auto* v = metrics ? metrics->find(key) : nullptr;
+  return v && v->is_number() ? v->as_number() : -1;
+}
+
+double Foggate::wait_metric(Probe& probe, const std::string& key, const std::function<bool(double)>& pred) {
+  double v = -1;
+  for (int i = 0; i < 100; ++i) {
+    v = metric(probe, key);
+    if (pred(v)) break;
+  }
+  return v;
+}
+
+std::string run_command(const std::vector<std::string>& argv, int* exit_code, std::chrono::milliseconds timeout) {
+  TempDir dir;
+  Process p(argv, dir.file("out.log"));
+  int code = p.wait_exit(timeout);
+  if (code == -1) p.kill9();
+  if (exit_code) *exit_code = code;
+  return p.log();
+}
+
+}  // namespace foggate::itest

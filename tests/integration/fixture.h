@@ -1,0 +1,145 @@
+// The one integration fixture: a real mosquitto on a free loopback port,
+// the real foggate binary as a child process, and a Paho client ("probe")
+// that publishes and records what arrives. Everything is stopped by PID
+// when the test ends; every wait has a deadline.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "foggate/protocols/json.h"
+
+namespace foggate::itest {
+
+using namespace std::chrono_literals;
+
+uint16_t free_tcp_port();
+uint16_t free_udp_port();
+
+// A temporary directory removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+  void write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+// A child process with stdout+stderr going to a log file.
+class Process {
+ public:
+  Process(std::vector<std::string> argv, std::string log_path);
+  ~Process();
+  pid_t pid() const { return pid_; }
+  bool running();
+  // SIGTERM, then wait up to `grace`; SIGKILL after that. Returns the exit status.
+  int stop(std::chrono::milliseconds grace = 10s);
+  void kill9();
+  // Waits for the process to exit by itself; returns its exit code, or -1 on timeout.
+  int wait_exit(std::chrono::milliseconds timeout);
+  std::string log() const;
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = 0;
+  std::string log_path_;
+};
+
+struct BrokerOptions {
+  std::string name = "site";  // names its files in the temp dir
+  bool persistence = false;   // keep sessions across a broker restart
+  bool start = true;          // start in the constructor
+};
+
+class Mosquitto {
+ public:
+  explicit Mosquitto(const TempDir& dir, BrokerOptions options = {});
+  uint16_t port() const { return port_; }
+  std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+  void stop() {
+    if (proc_) proc_->stop();
+  }
+  void start();
+
+ private:
+  const TempDir& dir_;
+  BrokerOptions options_;
+  uint16_t port_;
+  std::unique_ptr<Process> proc_;
+};
+
+struct Received {
+  std::string topic;
+  std::string payload;
+  bool retained = false;
+};
+
+// A Paho client for the test side.
+class Probe {
+ public:
+  // With a client_id and clean_session false, the broker keeps what arrives
+  // while the probe is away (a later Probe with the same id receives it).
+  explicit Probe(const std::string& uri, const std::string& client_id = "", bool clean_session = true);
+  ~Probe();
+  void subscribe(const std::string& filter, int qos = 1);
+  void publish(const std::string& topic, const std::string& payload, int qos = 1, bool retained = false);
+  // Waits until pred(messages so far) holds; false on timeout.
+  bool wait_for(const std::function<bool(const std::vector<Received>&)>& pred,
+                std::chrono::milliseconds timeout = 15s);
+  // Waits until at least n messages on topics matching `filter` arrived.
+  bool wait_count(const std::string& filter, std::size_t n, std::chrono::milliseconds timeout = 15s);
+  std::vector<Received> messages(const std::string& filter = "#") const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// A foggate child process with a generated configuration. `extra` holds
+// JSON members merged into the document's top level (e.g. rules, detectors).
+class Foggate {
+ public:
+  Foggate(const TempDir& dir, const Mosquitto& broker, std::string extra_json, std::string id = "gw1");
+  ~Foggate();
+  void start();
+  int stop();  // SIGTERM
+  void kill9();
+  const std::string& id() const { return id_; }
+  uint16_t coap_port() const { return coap_port_; }
+  std::string log() const { return proc_ ? proc_->log() : ""; }
+  bool running() { return proc_ && proc_->running(); }
+  // The newest metrics document's value for `key` (e.g.
+  // "messages_malformed_total{source=mqtt}"), waiting for one to arrive.
+  double metric(Probe& probe, const std::string& key);
+  // Polls metric() until `pred(value)` holds (bounded); returns the last value.
+  double wait_metric(Probe& probe, const std::string& key, const std::function<bool(double)>& pred);
+  double wait_metric(Probe& probe, const std::string& key, double value) {
+    return wait_metric(probe, key, [value](double v) { return v == value; });
+  }
+
+ private:
+  const TempDir& dir_;
+  const Mosquitto& broker_;
+  std::string id_;
+  uint16_t coap_port_;
+  std::string config_path_;
+  std::unique_ptr<Process> proc_;
+};
+
+// Runs a command to completion (bounded) and returns its combined output.
+std::string run_command(const std::vector<std::string>& argv, int* exit_code = nullptr,
+                        std::chrono::milliseconds timeout = 20s);
+
+}  // namespace foggate::itest

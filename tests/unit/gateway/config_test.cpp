@@ -1,0 +1,128 @@
+#include "foggate/gateway/config.h"
+
+#include <gtest/gtest.h>
+
+namespace foggate::gateway {
+namespace {
+
+ConfigIssues issues_of(std::string_view doc) {
+  auto r = parse_config(doc);
+  return r ? ConfigIssues{} : r.error();
+}
+
+bool has_issue(const ConfigIssues& issues, std::string_view path, std::string_view fragment = "") {
+  for (const auto& i : issues)
+    if (i.path == path && i.message.find(fragment) != std::string::npos) return true;
+  return false;
+}
+
+TEST(ConfigTest, EmptyDocumentGivesDefaults) {
+  auto r = parse_config("{}");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_FALSE(r->gateway.id.empty());
+  EXPECT_EQ(r->broker.client_id, "foggate-" + r->gateway.id);
+  EXPECT_EQ(r->broker.uris, std::vector<std::string>{"tcp://127.0.0.1:1883"});
+  EXPECT_EQ(r->ingest.coap.port, 5683);
+  EXPECT_TRUE(r->ingest.coap_enabled);
+  ASSERT_EQ(r->ingest.mqtt.size(), 1u);
+  EXPECT_EQ(r->ingest.mqtt[0].filter, "sensors/#");
+  EXPECT_EQ(r->rules.default_tasks.size(), 2u);
+}
+
+TEST(ConfigTest, FullDocumentParses) {
+  auto r = parse_config(R"({
+    "gateway": {"id": "gw-7", "workers": 3, "queue_capacity": 100},
+    "broker": {"uris": ["tcp://10.0.0.1:1883", "tcp://10.0.0.2:1883"], "username": "gw", "password": ""},
+    "ingest": {"mqtt": [{"filter": "a/#", "qos": 0, "format": "msgpack", "pattern": "a/{device}"}],
+               "coap": {"enabled": false, "port": 0}},
+    "rules": {"ordered": [{"name": "r1", "topics": ["a/+"], "source": "mqtt", "device": "x*",
+                           "when": ["t > 5", "ok == true"],
+                           "tasks": [{"task": "detect", "priority": "critical"}]}],
+              "default": []},
+    "detectors": [{"name": "d", "type": "anomaly", "field": "t", "z": 2.5, "window": 10, "warmup": 5}],
+    "alerts": {"qos": 0, "retain": true},
+    "metrics": {"interval_ms": 0}
+  })");
+  ASSERT_TRUE(r.has_value()) << format_issues(r.error());
+  EXPECT_EQ(r->gateway.id, "gw-7");
+  EXPECT_EQ(r->broker.client_id, "foggate-gw-7");
+  EXPECT_EQ(r->broker.uris.size(), 2u);
+  EXPECT_EQ(r->ingest.mqtt[0].format, PayloadFormat::kMsgpack);
+  EXPECT_FALSE(r->ingest.coap_enabled);
+  ASSERT_EQ(r->rules.ordered.size(), 1u);
+  EXPECT_EQ(r->rules.ordered[0].tasks[0].priority, Priority::kCritical);
+  EXPECT_EQ(r->rules.ordered[0].tasks[0].deadline_ms, 200) << "critical default deadline";
+  EXPECT_EQ(r->rules.ordered[0].when.size(), 2u);
+  EXPECT_TRUE(r->rules.default_tasks.empty());
+  EXPECT_EQ(r->detectors[0].type, routing::DetectorType::kAnomaly);
+  EXPECT_EQ(r->detectors[0].z, 2.5);
+  EXPECT_TRUE(r->alerts.retain);
+  EXPECT_EQ(r->metrics.interval_ms, 0);
+}
+
+TEST(ConfigTest, EveryErrorHasItsPath) {
+  auto issues = issues_of(R"({
+    "gateway": {"id": "a/b", "workers": 1.5, "extra": 1},
+    "broker": {"uris": "tcp://x:1", "keepalive_s": 1},
+    "ingest": {"mqtt": [{"filter": "a/#/b"}, {"qos": 2}], "coap": {"port": 70000}},
+    "rules": {"ordered": [{"name": "r", "source": "zigbee", "when": [5, "t ~ 1"], "tasks": []}]},
+    "detectors": [{"name": "d", "type": "threshold", "field": "t", "min": 5, "max": 1},
+                  {"name": "d", "type": "magic", "field": "t"}],
+    "alerts": {"qos": "1"}
+  })");
+  EXPECT_TRUE(has_issue(issues, "gateway.id"));
+  EXPECT_TRUE(has_issue(issues, "gateway.workers", "integer"));
+  EXPECT_TRUE(has_issue(issues, "gateway.extra", "unknown key"));
+  EXPECT_TRUE(has_issue(issues, "broker.uris", "array"));
+  EXPECT_TRUE(has_issue(issues, "broker.keepalive_s", "between"));
+  EXPECT_TRUE(has_issue(issues, "ingest.mqtt[0].filter"));
+  EXPECT_TRUE(has_issue(issues, "ingest.mqtt[1].filter", "missing"));
+  EXPECT_TRUE(has_issue(issues, "ingest.mqtt[1].qos"));
+  EXPECT_TRUE(has_issue(issues, "ingest.coap.port"));
+  EXPECT_TRUE(has_issue(issues, "rules.ordered[0].source"));
+  EXPECT_TRUE(has_issue(issues, "rules.ordered[0].when[0]"));
+  EXPECT_TRUE(has_issue(issues, "rules.ordered[0].when[1]", "operator"));
+  EXPECT_TRUE(has_issue(issues, "detectors[0].min", "greater"));
+  EXPECT_TRUE(has_issue(issues, "detectors[1].type"));
+  EXPECT_TRUE(has_issue(issues, "detectors[1].name", "duplicate"));
+  EXPECT_TRUE(has_issue(issues, "alerts.qos", "integer"));
+}
+
+TEST(ConfigTest, ThresholdNeedsABoundAndAClearableHysteresis) {
+  auto issues = issues_of(R"({"detectors": [
+    {"name": "a", "type": "threshold", "field": "t"},
+    {"name": "b", "type": "threshold", "field": "t", "min": 0, "max": 10, "hysteresis": 6}]})");
+  EXPECT_TRUE(has_issue(issues, "detectors[0]", "min, max"));
+  EXPECT_TRUE(has_issue(issues, "detectors[1].hysteresis", "never clear"));
+}
+
+TEST(ConfigTest, SyntaxErrorIsOneIssueForTheDocument) {
+  auto issues = issues_of("{\"gateway\": [}");
+  ASSERT_EQ(issues.size(), 1u);
+  EXPECT_EQ(issues[0].path, "");
+  EXPECT_NE(issues[0].message.find("offset"), std::string::npos) << issues[0].message;
+}
+
+TEST(ConfigTest, SectionsReplaceIndependently) {
+  RulesSection rules;
+  ConfigIssues issues;
+  auto doc = protocols::parse_json(R"({"ordered": [{"name": "x", "tasks": [{"task": "forward"}]}]})");
+  ASSERT_TRUE(doc.has_value());
+  parse_rules_section(*doc, "rules", rules, issues);
+  EXPECT_TRUE(issues.empty());
+  EXPECT_EQ(rules.ordered.size(), 1u);
+  EXPECT_EQ(rules.default_tasks.size(), 2u) << "default kept when the section leaves it out";
+}
+
+TEST(ConfigTest, LoadFileThrowsWithIssues) {
+  try {
+    (void)load_config_file("/nonexistent/foggate.json");
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    ASSERT_EQ(e.issues().size(), 1u);
+    EXPECT_NE(std::string(e.what()).find("cannot read"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace foggate::gateway

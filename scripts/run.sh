@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The demo: installs what is missing, builds, then starts a local mosquitto
-# on a free port, foggate with examples/demo.json, and the sensor simulator,
-# and prints the alerts as they arrive. Ctrl-C stops everything.
+# The demo: installs what is missing, builds, then starts a site mosquitto
+# and an "upstream" (cloud) mosquitto on free ports, foggate with
+# examples/demo.json, and the sensor simulator; prints the alerts as they
+# arrive, and samples of what reaches the cloud (foggate decode).
+# Ctrl-C stops everything.
 #
 #   scripts/run.sh                 run until Ctrl-C
 #   scripts/run.sh --seconds 30    run for 30 s (non-interactive)
@@ -34,33 +36,46 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 0' INT TERM
 
+start_broker() {  # $1 = name, $2 = port
+  # max_queued_messages: see examples/mosquitto/site-broker.conf for why.
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\npersistence false\n' \
+    "$2" > "$RUN_DIR/$1.conf"
+  mosquitto -c "$RUN_DIR/$1.conf" > "$RUN_DIR/$1.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 50); do
+    (exec 3<>/dev/tcp/127.0.0.1/"$2") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "run.sh: mosquitto ($1) did not start; see $RUN_DIR/$1.log" >&2
+  exit 1
+}
+
 BROKER_PORT=${FOGGATE_BROKER_PORT:-}
 if [ -z "$BROKER_PORT" ]; then
   BROKER_PORT=$(free_port tcp)
-  # max_queued_messages: see examples/mosquitto/site-broker.conf for why.
-  cat > "$RUN_DIR/mosquitto.conf" <<CONF
-listener $BROKER_PORT 127.0.0.1
-allow_anonymous true
-max_queued_messages 1000000
-persistence false
-CONF
-  mosquitto -c "$RUN_DIR/mosquitto.conf" > "$RUN_DIR/mosquitto.log" 2>&1 &
-  PIDS+=($!)
-  for _ in $(seq 50); do
-    (exec 3<>/dev/tcp/127.0.0.1/"$BROKER_PORT") 2>/dev/null && break
-    sleep 0.1
-  done
+  start_broker site "$BROKER_PORT"
 fi
+UPSTREAM_PORT=$(free_port tcp)
+start_broker upstream "$UPSTREAM_PORT"
 BROKER=tcp://127.0.0.1:$BROKER_PORT
+UPSTREAM=tcp://127.0.0.1:$UPSTREAM_PORT
 COAP_PORT=$(free_port udp)
 
-sed -e "s#tcp://127.0.0.1:1883#$BROKER#" -e "s#\"port\": 5683#\"port\": $COAP_PORT#" \
+sed -e "s#tcp://127.0.0.1:1883#$BROKER#" -e "s#tcp://127.0.0.1:1884#$UPSTREAM#" \
+    -e "s#\"port\": 5683#\"port\": $COAP_PORT#" \
     -e "s#/tmp/foggate-demo#$RUN_DIR/data#" examples/demo.json > "$RUN_DIR/foggate.json"
 "$BUILD_DIR/foggate" check --config "$RUN_DIR/foggate.json" >/dev/null
 
-echo "== foggate demo: broker $BROKER, CoAP udp/$COAP_PORT, logs in $RUN_DIR"
-echo "== alerts (foggate/demo/alerts/#) will appear below; Ctrl-C stops"
-mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -v -t 'foggate/demo/alerts/#' &
+echo "== foggate demo: site broker $BROKER, cloud broker $UPSTREAM, CoAP udp/$COAP_PORT"
+echo "== logs in $RUN_DIR; Ctrl-C stops"
+echo "== ALERT lines: foggate/demo/alerts/# on the site broker"
+echo "== CLOUD lines: every 25th message decoded from the cloud broker by 'foggate decode'"
+# Process substitution, so that $! is the producer's PID and stopping it
+# ends its filter too.
+mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -v -t 'foggate/demo/alerts/#' > >(sed -u 's/^/ALERT /') &
+PIDS+=($!)
+"$BUILD_DIR/foggate" decode --uri "$UPSTREAM" --topic 'foggate/demo/uplink/#' 2>/dev/null \
+  > >(awk '{ n++ } n % 25 == 1 { print "CLOUD (" n " so far) " $0; fflush() }') &
 PIDS+=($!)
 "$BUILD_DIR/foggate" run --config "$RUN_DIR/foggate.json" > "$RUN_DIR/foggate.log" 2>&1 &
 PIDS+=($!)
@@ -78,7 +93,7 @@ PIDS+=($!)
 
 if [ "$SECONDS_TO_RUN" -gt 0 ]; then
   sleep "$SECONDS_TO_RUN"
-  echo "== status and last metrics:"
+  echo "== status:"
   mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t 'foggate/demo/status' -C 1 -W 2 || true
 else
   wait

@@ -51,7 +51,7 @@ using CoapHandler = std::function<CoapReply(CoapRequest&&)>;
 struct CoapStats {
   Counter requests;        // every request the server saw
   Counter accepted;        // answered 2.04
-  Counter bad_request;     // answered 4.00 (handler said malformed, or bad path)
+  Counter bad_request;     // answered 4.00 (malformed), 4.05, 4.08 (incomplete Block1) or 4.15
   Counter too_large;       // answered 4.13
   Counter overloaded;      // answered 5.03
   Counter not_found;       // answered 4.04

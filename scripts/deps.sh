@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libpaho-mqttpp-dev libpaho-mqtt-dev libcoap3-dev libmbedtls-dev libmsgpack-cxx-dev
   zlib1g-dev libsqlite3-dev libgtest-dev
-  mosquitto mosquitto-clients libcoap3-bin python3 python3-msgpack
+  mosquitto mosquitto-clients libcoap3-bin python3 python3-msgpack openssl
 )
 
 missing=()

@@ -161,6 +161,8 @@ void parse_gateway_section(const JsonValue& v, const std::string& path, GatewayS
   r.string("data_dir", out.data_dir);
   r.integer("workers", out.workers, 1, 64);
   r.integer("queue_capacity", out.queue_capacity, 16, 10'000'000);
+  r.boolean("remote_config", out.remote_config);
+  r.string("config_key_file", out.config_key_file);
   r.string("log_level", out.log_level);
   if (out.log_level != "debug" && out.log_level != "info" && out.log_level != "warn" && out.log_level != "error")
     r.fail(r.path_of("log_level"), "use debug, info, warn or error");
@@ -360,6 +362,52 @@ Result<Config, ConfigIssues> parse_config(std::string_view json_text) {
   if (up == nullptr || up->find("topic_prefix") == nullptr) c.uplink.topic_prefix = "foggate/" + c.gateway.id + "/uplink";
   if (!issues.empty()) return unexpected(std::move(issues));
   return c;
+}
+
+bool is_remote_section(std::string_view name) {
+  for (auto s : kRemoteSections)
+    if (s == name) return true;
+  return false;
+}
+
+void replace_section(Config& c, std::string_view name, const JsonValue& v, ConfigIssues& issues) {
+  const std::size_t before = issues.size();
+  const std::string path(name);
+  Config fresh = default_config();
+  Config next = c;
+  if (name == "ingest") {
+    next.ingest = fresh.ingest;
+    parse_ingest_section(v, path, next.ingest, issues);
+  } else if (name == "rules") {
+    next.rules = fresh.rules;
+    parse_rules_section(v, path, next.rules, issues);
+  } else if (name == "detectors") {
+    next.detectors.clear();
+    parse_detectors_section(v, path, next.detectors, issues);
+  } else if (name == "alerts") {
+    next.alerts = fresh.alerts;
+    parse_alerts_section(v, path, next.alerts, issues);
+  } else if (name == "metrics") {
+    next.metrics = fresh.metrics;
+    parse_metrics_section(v, path, next.metrics, issues);
+  } else if (name == "uplink") {
+    next.uplink = fresh.uplink;
+    parse_uplink_section(v, path, next.uplink, issues);
+    if (v.find("client_id") == nullptr) next.uplink.client_id = c.broker.client_id + "-uplink";
+    if (v.find("topic_prefix") == nullptr) next.uplink.topic_prefix = "foggate/" + c.gateway.id + "/uplink";
+  } else {
+    issues.push_back({path, "not a section that can be set remotely"});
+  }
+  if (issues.size() == before) c = std::move(next);
+}
+
+void copy_section(Config& c, std::string_view name, const Config& from) {
+  if (name == "ingest") c.ingest = from.ingest;
+  else if (name == "rules") c.rules = from.rules;
+  else if (name == "detectors") c.detectors = from.detectors;
+  else if (name == "alerts") c.alerts = from.alerts;
+  else if (name == "metrics") c.metrics = from.metrics;
+  else if (name == "uplink") c.uplink = from.uplink;
 }
 
 Config load_config_file(const std::string& path) {

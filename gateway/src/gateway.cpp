@@ -12,6 +12,7 @@
 #include "foggate/protocols/mqtt_client.h"
 #include "foggate/routing/detectors.h"
 #include "ingest.h"
+#include "remote_config.h"
 #include "uplink.h"
 
 namespace foggate::gateway {
@@ -41,9 +42,16 @@ log::Level parse_level(const std::string& s) {
 struct Gateway::Impl {
   Impl(Config c, const Clock& clk) : config(std::move(c)), clock(clk) {}
 
-  Config config;
+  Config config;  // what start() built from; start-only values (id, broker, workers) never change
   const Clock& clock;
-  std::shared_ptr<routing::ForwardSink> forward_sink;
+  // The sections a remote change may replace, for threads that read them
+  // per message (ingest patterns, alert QoS, metrics interval).
+  std::atomic<std::shared_ptr<const Config>> live;
+  std::atomic<std::shared_ptr<const std::vector<routing::DetectorSpec>>> detector_specs;
+  std::atomic<uint64_t> detector_generation{0};
+  std::unique_ptr<RemoteConfig> remote;
+  std::atomic<bool> coap_restart{false};
+  std::atomic<std::shared_ptr<routing::ForwardSink>> forward_sink;
   std::shared_ptr<UnconfiguredUplink> unconfigured = std::make_shared<UnconfiguredUplink>();
   std::shared_ptr<Uplink> uplink;  // when uplink.uris is configured
 
@@ -81,8 +89,9 @@ struct Gateway::Impl {
     m.source = Source::kMqtt;
     m.topic = topic;
     m.payload = payload;
+    const auto cfg = live.load();
     const MqttIngest* sub = nullptr;
-    for (const auto& s : config.ingest.mqtt)
+    for (const auto& s : cfg->ingest.mqtt)
       if (topic_matches(s.filter, topic)) {
         sub = &s;
         break;
@@ -123,8 +132,9 @@ struct Gateway::Impl {
   }
 
   void publish_alert(const routing::Alert& a) {
+    const auto cfg = live.load();
     auto r = publisher->publish(alert_topic(config.gateway.id, a), alert_json(config.gateway.id, a),
-                                config.alerts.qos, config.alerts.retain);
+                                cfg->alerts.qos, cfg->alerts.retain);
     if (r) {
       alerts_published.add();
     } else {
@@ -135,18 +145,23 @@ struct Gateway::Impl {
   }
 
   void run_worker(std::size_t index) {
-    auto specs = std::make_shared<const std::vector<routing::DetectorSpec>>(config.detectors);
-    routing::DetectorBank bank(specs, clock, detector_stats);
+    uint64_t generation = detector_generation.load();
+    routing::DetectorBank bank(detector_specs.load(), clock, detector_stats);
     std::vector<routing::Alert> alerts;
     auto& queue = *queues[index];
     while (auto task = queue.pop()) {
       try {
+        if (const uint64_t g = detector_generation.load(); g != generation) {
+          // New detectors: state carries over where name, type and field are unchanged.
+          generation = g;
+          bank.set_specs(detector_specs.load());
+        }
         if (task->kind == routing::TaskKind::kDetect) {
           alerts.clear();
           bank.evaluate(*task->message, alerts);
           for (const auto& a : alerts) publish_alert(a);
         } else if (task->kind == routing::TaskKind::kForward) {
-          forward_sink->forward(std::move(task->message), task->priority);
+          forward_sink.load()->forward(std::move(task->message), task->priority);
         }
       } catch (const std::exception& e) {
         // Only allocation failure can throw here; keep the worker alive.
@@ -155,16 +170,82 @@ struct Gateway::Impl {
     }
   }
 
-  void run_coap(std::promise<Result<void>> opened) {
-    protocols::CoapServer server(config.ingest.coap,
+  void run_coap(protocols::CoapOptions options, std::promise<Result<void>> opened) {
+    protocols::CoapServer server(options,
                                  [this](protocols::CoapRequest&& r) { return on_coap_request(std::move(r)); });
     auto r = server.open();
     if (r) coap_port = server.port();
     const bool ok = r.has_value();
     opened.set_value(std::move(r));
     if (!ok) return;
-    log::info("coap", "listening", {{"bind", config.ingest.coap.bind}, {"port", std::to_string(coap_port.load())}});
-    while (!stop_requested()) server.poll(100);
+    log::info("coap", "listening", {{"bind", options.bind}, {"port", std::to_string(coap_port.load())}});
+    while (!stop_requested() && !coap_restart) server.poll(100);
+  }
+
+  // Starts the CoAP thread and waits until its endpoint is bound (or not).
+  Result<void> start_coap(const protocols::CoapOptions& options) {
+    std::promise<Result<void>> opened;
+    auto fut = opened.get_future();
+    coap_thread = std::jthread([this, options, p = std::move(opened)]() mutable { run_coap(options, std::move(p)); });
+    return fut.get();
+  }
+
+  // Applies a new effective configuration on the supervisor thread.
+  void apply(const Config& next, const std::vector<std::string>& changed) {
+    const auto before = live.load();
+    live.store(std::make_shared<const Config>(next));
+    for (const auto& name : changed) {
+      if (name == "rules") {
+        ingest->set_rules(std::make_shared<const routing::RuleSet>(next.rules.ordered, next.rules.default_tasks));
+      } else if (name == "detectors") {
+        detector_specs.store(std::make_shared<const std::vector<routing::DetectorSpec>>(next.detectors));
+        ++detector_generation;
+      } else if (name == "ingest") {
+        ingest->set_decode(next.ingest.payload);
+        std::vector<protocols::MqttSubscription> subs;
+        for (const auto& s : next.ingest.mqtt) subs.push_back({s.filter, s.qos});
+        subscriber->set_subscriptions(std::move(subs));
+        const auto& oc = before->ingest.coap;
+        const auto& nc = next.ingest.coap;
+        if (before->ingest.coap_enabled != next.ingest.coap_enabled || oc.bind != nc.bind || oc.port != nc.port ||
+            oc.max_body_bytes != nc.max_body_bytes || oc.overload_max_age_s != nc.overload_max_age_s) {
+          coap_restart = true;
+          if (coap_thread.joinable()) coap_thread.join();
+          coap_restart = false;
+          coap_port = 0;
+          if (next.ingest.coap_enabled) {
+            if (auto r = start_coap(nc); !r)
+              log::error("coap", "cannot serve with the new settings", {{"detail", r.error().detail}});
+          }
+        }
+      } else if (name == "uplink") {
+        apply_uplink(next);
+      }
+    }
+  }
+
+  void apply_uplink(const Config& next) {
+    std::shared_ptr<routing::ForwardSink> sink;
+    if (uplink && next.uplink.enabled()) {
+      uplink->reconfigure(next.uplink);
+      return;
+    }
+    if (!uplink && next.uplink.enabled()) {
+      auto u = std::make_shared<Uplink>(next, clock);
+      if (auto r = u->start(); !r) {
+        log::error("uplink", "cannot start with the new settings", {{"detail", r.error().detail}});
+        return;
+      }
+      uplink = u;
+      forward_sink.store(u);
+      return;
+    }
+    if (uplink && !next.uplink.enabled()) {
+      // Turned off: what was accepted is committed to the spool and stays
+      // there for when the uplink comes back.
+      forward_sink.store(unconfigured);
+      uplink->stop();
+    }
   }
 
   bool stop_requested() {
@@ -173,8 +254,9 @@ struct Gateway::Impl {
   }
 
   void run_supervisor() {
-    int64_t next_metrics = clock.mono_ms() + config.metrics.interval_ms;
+    int64_t next_metrics = clock.mono_ms() + live.load()->metrics.interval_ms;
     int64_t next_summary = clock.mono_ms() + 60'000;
+    uint64_t announced_connects = 0;  // publisher connects for which the config state went out
     std::unique_lock lock(stop_mu);
     while (!stopping) {
       stop_cv.wait_for(lock, std::chrono::milliseconds(100));
@@ -182,9 +264,20 @@ struct Gateway::Impl {
       lock.unlock();
       subscriber->tick();
       publisher->tick();
+      if (remote) {
+        remote->process();
+        // The state document is retained: publish it after every reconnect
+        // (a broker without persistence forgets it).
+        const uint64_t connects = publisher->stats().connects.value();
+        if (connects != announced_connects && publisher->connected()) {
+          announced_connects = connects;
+          remote->publish_state();
+        }
+      }
       const int64_t now = clock.mono_ms();
-      if (config.metrics.interval_ms > 0 && now >= next_metrics) {
-        next_metrics = now + config.metrics.interval_ms;
+      const int64_t interval = live.load()->metrics.interval_ms;
+      if (interval > 0 && now >= next_metrics) {
+        next_metrics = now + interval;
         publish_metrics();
       }
       if (now >= next_summary) {
@@ -236,6 +329,11 @@ struct Gateway::Impl {
     out.push_back({"detectors_tracked", {}, static_cast<double>(detector_stats.tracked.value())});
     out.push_back({"forward_unconfigured_total", {}, static_cast<double>(unconfigured->discarded_.value())});
     if (uplink) uplink->collect(out);
+    if (remote) {
+      out.push_back({"config_sections_total", {{"outcome", "applied"}}, static_cast<double>(remote->stats().applied.value())});
+      out.push_back({"config_sections_total", {{"outcome", "rejected"}}, static_cast<double>(remote->stats().rejected.value())});
+      out.push_back({"config_sections_total", {{"outcome", "unchanged"}}, static_cast<double>(remote->stats().unchanged.value())});
+    }
     for (const auto* cl : {subscriber.get(), publisher.get()}) {
       if (cl == nullptr) continue;
       const std::string role = cl == subscriber.get() ? "ingest" : "publish";
@@ -253,7 +351,7 @@ Gateway::Gateway(Config config, const Clock& clock) : impl_(std::make_unique<Imp
 
 Gateway::~Gateway() { stop(); }
 
-void Gateway::set_forward_sink(std::shared_ptr<routing::ForwardSink> sink) { impl_->forward_sink = std::move(sink); }
+void Gateway::set_forward_sink(std::shared_ptr<routing::ForwardSink> sink) { impl_->forward_sink.store(std::move(sink)); }
 
 uint16_t Gateway::coap_port() const { return impl_->coap_port.load(); }
 
@@ -262,18 +360,27 @@ void Gateway::collect(MetricSink& out) const { impl_->collect(out); }
 Result<void> Gateway::start() {
   auto& g = *impl_;
   if (g.started) return {};
-  const auto& cfg = g.config;
-  log::min_level() = static_cast<int>(parse_level(cfg.gateway.log_level));
+  log::min_level() = static_cast<int>(parse_level(g.config.gateway.log_level));
   g.started_ms = g.clock.wall_ms();
-  if (!g.forward_sink && cfg.uplink.enabled()) {
+  if (g.config.gateway.remote_config) {
+    // The last good remote sections apply before the broker answers, so a
+    // gateway that boots offline runs its latest rules and detectors.
+    g.remote = std::make_unique<RemoteConfig>(g.config, g.clock);
+    if (auto r = g.remote->open(); !r) return r;
+    g.config = g.remote->effective();
+  }
+  const auto& cfg = g.config;
+  g.live.store(std::make_shared<const Config>(cfg));
+  g.detector_specs.store(std::make_shared<const std::vector<routing::DetectorSpec>>(cfg.detectors));
+  if (!g.forward_sink.load() && cfg.uplink.enabled()) {
     g.uplink = std::make_shared<Uplink>(cfg, g.clock);
     if (auto r = g.uplink->start(); !r) {
       g.uplink.reset();
       return r;
     }
-    g.forward_sink = g.uplink;
+    g.forward_sink.store(g.uplink);
   }
-  if (!g.forward_sink) g.forward_sink = g.unconfigured;
+  if (!g.forward_sink.load()) g.forward_sink.store(g.unconfigured);
 
   const auto workers = static_cast<std::size_t>(cfg.gateway.workers);
   for (std::size_t i = 0; i < workers; ++i)
@@ -294,6 +401,15 @@ Result<void> Gateway::start() {
   pub.will = {g.status_topic(), status_json(cfg.gateway.id, "offline", "connection lost", 0), 1, true};
   g.publisher = std::make_unique<protocols::MqttClient>(pub, g.clock);
   g.publisher->on_connected([&g](bool) { g.announce_online(); });
+  if (g.remote) {
+    // Retained sections arrive on every (re)subscribe; unchanged ones are no-ops.
+    std::vector<protocols::MqttSubscription> config_topics;
+    for (const auto& t : g.remote->topics()) config_topics.push_back({t, 1});
+    g.publisher->set_subscriptions(std::move(config_topics));
+    g.publisher->on_message([&g](const std::string& t, const std::string& p, bool) { g.remote->on_message(t, p); });
+    g.remote->set_apply([&g](const Config& next, const std::vector<std::string>& changed) { g.apply(next, changed); });
+    g.remote->set_publish([&g](const std::string& t, const std::string& p) { (void)g.publisher->publish(t, p, 1, true); });
+  }
 
   protocols::MqttOptions sub = pub;
   sub.client_id = cfg.broker.client_id;
@@ -312,11 +428,7 @@ Result<void> Gateway::start() {
   for (std::size_t i = 0; i < workers; ++i) g.workers.emplace_back([&g, i] { g.run_worker(i); });
 
   if (cfg.ingest.coap_enabled) {
-    std::promise<Result<void>> opened;
-    auto fut = opened.get_future();
-    g.coap_thread = std::jthread([&g, p = std::move(opened)]() mutable { g.run_coap(std::move(p)); });
-    auto r = fut.get();
-    if (!r) {
+    if (auto r = g.start_coap(cfg.ingest.coap); !r) {
       stop();
       return r;
     }

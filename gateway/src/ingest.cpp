@@ -11,10 +11,16 @@ std::size_t worker_for(std::string_view device, std::size_t workers) {
 Ingest::Ingest(const Clock& clock, std::vector<std::unique_ptr<routing::TaskQueue>>& queues,
                std::size_t queue_capacity, protocols::DecodeOptions decode)
     : clock_(clock), queues_(queues), queue_capacity_(queue_capacity) {
+  set_decode(decode);
+}
+
+void Ingest::set_decode(const protocols::DecodeOptions& decode) {
+  auto by_format = std::make_shared<DecodeByFormat>();
   for (auto f : {PayloadFormat::kAuto, PayloadFormat::kJson, PayloadFormat::kMsgpack, PayloadFormat::kNumber}) {
-    decode_[static_cast<std::size_t>(f)] = decode;
-    decode_[static_cast<std::size_t>(f)].format = f;
+    (*by_format)[static_cast<std::size_t>(f)] = decode;
+    (*by_format)[static_cast<std::size_t>(f)].format = f;
   }
+  decode_.store(std::move(by_format));
 }
 
 void Ingest::count_malformed(Source s, const std::string& reason) {
@@ -29,7 +35,8 @@ Ingest::Verdict Ingest::accept(Message&& msg, bool backpressure) {
   msg.received_ms = clock_.wall_ms();
   msg.received_mono_ms = clock_.mono_ms();
 
-  if (auto r = protocols::decode_payload(msg, decode_[static_cast<std::size_t>(msg.format)]); !r) {
+  const auto decode = decode_.load();
+  if (auto r = protocols::decode_payload(msg, (*decode)[static_cast<std::size_t>(msg.format)]); !r) {
     count_malformed(msg.source, r.error().reason);
     // One line per source and reason: the counters carry the volume.
     log::warn_once(std::string("ingest-") + std::string(to_string(msg.source)), r.error().reason,

@@ -44,6 +44,8 @@ class Ingest {
          std::size_t queue_capacity, protocols::DecodeOptions decode);
 
   void set_rules(std::shared_ptr<const routing::RuleSet> rules) { rules_.store(std::move(rules)); }
+  // Payload limits; takes effect for the next message. Any thread.
+  void set_decode(const protocols::DecodeOptions& decode);
 
   // `msg` has source, topic, device, metric, payload and requested format set.
   // With backpressure, a message whose worker queue is full is refused
@@ -61,7 +63,8 @@ class Ingest {
   const Clock& clock_;
   std::vector<std::unique_ptr<routing::TaskQueue>>& queues_;
   const std::size_t queue_capacity_;
-  std::array<protocols::DecodeOptions, 4> decode_;  // one per PayloadFormat: no copy per message
+  using DecodeByFormat = std::array<protocols::DecodeOptions, 4>;  // one per PayloadFormat: no copy per message
+  std::atomic<std::shared_ptr<const DecodeByFormat>> decode_;
   std::atomic<std::shared_ptr<const routing::RuleSet>> rules_;
   IngestSourceStats mqtt_;
   IngestSourceStats coap_;

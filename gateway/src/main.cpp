@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "foggate/gateway/config.h"
+#include "config_tool.h"
 #include "decode_tool.h"
+#include "foggate/base/log.h"
 #include "foggate/gateway/gateway.h"
 
 namespace {
@@ -21,12 +23,16 @@ constexpr const char* kUsage =
     "       foggate decode [FILE...]        print the messages in uplink batches (stdin without FILE)\n"
     "       foggate decode --uri URI [--topic FILTER] [--count N] [--timeout SECONDS]\n"
     "                                       ... as they arrive on a broker (default foggate/+/uplink/#)\n"
+    "       foggate config push --uri URI --section S --target ID|all (--file F | --remove)\n"
+    "                           [--key K] [--version N]   publish a section retained (signed with K)\n"
+    "       foggate config pull --uri URI --id ID        print what gateway ID has in force\n"
     "       foggate version                 print the version\n";
 
 struct Args {
   std::string command;
   std::string config;
   foggate::gateway::DecodeToolOptions decode;
+  foggate::gateway::ConfigToolOptions config_tool;
 };
 
 bool parse_long(const char* s, long& out) {
@@ -38,8 +44,32 @@ bool parse_long(const char* s, long& out) {
 bool parse_args(int argc, char** argv, Args& out) {
   if (argc < 2) return false;
   out.command = argv[1];
-  for (int i = 2; i < argc; ++i) {
+  int first = 2;
+  if (out.command == "config") {
+    if (argc < 3) return false;
+    out.config_tool.action = argv[2];
+    first = 3;
+  }
+  auto& ct = out.config_tool;
+  for (int i = first; i < argc; ++i) {
     std::string a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (out.command == "config") {
+      long n = 0;
+      if (a == "--uri" && has_value) ct.uri = argv[++i];
+      else if (a == "--section" && has_value) ct.section = argv[++i];
+      else if (a == "--file" && has_value) ct.file = argv[++i];
+      else if (a == "--key" && has_value) ct.key = argv[++i];
+      else if ((a == "--target" || a == "--id") && has_value) ct.target = argv[++i];
+      else if (a == "--version" && has_value && parse_long(argv[i + 1], n)) ct.version = static_cast<uint64_t>(n), ++i;
+      else if (a == "--timeout" && has_value && parse_long(argv[i + 1], ct.timeout_s)) ++i;
+      else if (a == "--remove") ct.remove = true;
+      else {
+        std::fprintf(stderr, "foggate: unknown argument '%s'\n", a.c_str());
+        return false;
+      }
+      continue;
+    }
     if ((a == "--config" || a == "-c") && i + 1 < argc) out.config = argv[++i];
     else if (a.starts_with("--config=")) out.config = a.substr(9);
     else if (out.command == "decode" && a == "--uri" && i + 1 < argc) out.decode.uri = argv[++i];
@@ -111,7 +141,11 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (args.command == "check") return check(args);
+    // The tools print results on stdout; their logs say only what went wrong.
+    if (args.command == "decode" || args.command == "config")
+      foggate::log::min_level() = static_cast<int>(foggate::log::Level::kWarn);
     if (args.command == "decode") return foggate::gateway::run_decode_tool(args.decode);
+    if (args.command == "config") return foggate::gateway::run_config_tool(args.config_tool);
     if (args.command == "run") return run(args);
   } catch (const foggate::gateway::ConfigError& e) {
     std::fprintf(stderr, "foggate: configuration error:\n%s", e.what());

@@ -34,12 +34,14 @@ constexpr double kShareHalfLifeMs = 10'000;
 struct Uplink::Impl {
   Impl(const Config& c, const Clock& clk)
       : cfg(c.uplink), gateway_id(c.gateway.id), data_dir(c.gateway.data_dir), clock(clk),
-        batcher(c.uplink.batch), bucket(c.uplink.bytes_per_s, c.uplink.burst_bytes, clk) {}
+        inbox_capacity(c.uplink.inbox_capacity), batcher(c.uplink.batch),
+        bucket(std::make_unique<routing::TokenBucket>(c.uplink.bytes_per_s, c.uplink.burst_bytes, clk)) {}
 
-  const UplinkSection cfg;
+  UplinkSection cfg;  // owned by the uplink thread once it runs
   const std::string gateway_id;
   const std::string data_dir;
   const Clock& clock;
+  std::atomic<std::size_t> inbox_capacity;  // read by workers
   UplinkStats stats;
 
   struct Item {
@@ -52,13 +54,14 @@ struct Uplink::Impl {
   std::vector<int64_t> acked;   // guarded by mu; from Paho's thread
   std::vector<int64_t> nacked;  // guarded by mu
   bool stopping = false;        // guarded by mu
+  std::optional<UplinkSection> next_cfg;  // guarded by mu
 
   // Owned by the uplink thread (created before it starts, used only by it,
   // read by others only through atomics and counters).
   std::unique_ptr<storage::Spool> spool;
   std::unique_ptr<protocols::MqttClient> client;
   routing::Batcher batcher;
-  routing::TokenBucket bucket;
+  std::unique_ptr<routing::TokenBucket> bucket;
   uint64_t seq = 0;
   std::vector<EncodedPending> pending;
   uint64_t staged_messages = 0;  // appended to the spool since the last good commit
@@ -68,6 +71,8 @@ struct Uplink::Impl {
   int64_t recent_at_ms = 0;
   std::array<std::atomic<int64_t>, kPriorityCount> oldest_age_ms{};
   std::atomic<bool> connected{false};
+  mutable std::mutex err_mu;
+  std::string last_error;  // guarded by err_mu; copied from the client, which apply() may replace
 
   std::jthread thread;
   bool started = false;
@@ -174,7 +179,7 @@ struct Uplink::Impl {
       const auto info = *spool->next(*p);
       const std::string topic = topic_for(*p);
       const uint64_t cost = info.bytes + topic.size();
-      if (!bucket.try_take(cost)) return bucket.wait_ms(cost);
+      if (!bucket->try_take(cost)) return bucket->wait_ms(cost);
       auto blob = spool->read(info.id);
       if (!blob) {
         log::error("uplink", "spooled batch unreadable; skipped", {{"detail", blob.error().detail}});
@@ -202,6 +207,38 @@ struct Uplink::Impl {
     return 0;
   }
 
+  std::unique_ptr<protocols::MqttClient> make_client() const {
+    protocols::MqttOptions mo;
+    mo.uris = cfg.uris;
+    mo.client_id = cfg.client_id;
+    mo.clean_session = true;  // the spool, not the broker session, holds what is unsent
+    mo.keepalive_s = cfg.keepalive_s;
+    mo.username = cfg.username;
+    mo.password = cfg.password;
+    mo.max_buffered = 0;  // never let Paho hold batches: they live in the spool
+    return std::make_unique<protocols::MqttClient>(mo, clock);
+  }
+
+  // On the uplink thread, between two loop turns: nothing is half done.
+  void apply(UplinkSection next) {
+    std::vector<routing::SealedBatch> sealed;
+    batcher.seal_all(sealed);
+    for (auto& b : sealed) encode(std::move(b));
+    append_pending();
+    commit();
+    client->stop(1000);
+    spool->clear_in_flight();
+    sending.clear();
+    cfg = std::move(next);
+    batcher = routing::Batcher(cfg.batch);
+    bucket = std::make_unique<routing::TokenBucket>(cfg.bytes_per_s, cfg.burst_bytes, clock);
+    spool->set_limits(cfg.spool_max_bytes, cfg.ttl_ms);
+    client = make_client();
+    if (auto r = client->start(); !r)
+      log::error("uplink", "new upstream settings unusable", {{"detail", r.error().detail}});
+    log::info("uplink", "reconfigured", {{"uris", std::to_string(cfg.uris.size())}});
+  }
+
   void run() {
     std::vector<Item> items;
     std::vector<int64_t> acks, nacks;
@@ -212,6 +249,7 @@ struct Uplink::Impl {
     bool was_connected = false;
     while (true) {
       bool stop = false;
+      std::optional<UplinkSection> reconfig;
       {
         std::unique_lock lock(mu);
         const int64_t now = clock.mono_ms();
@@ -224,7 +262,9 @@ struct Uplink::Impl {
         acks.swap(acked);
         nacks.swap(nacked);
         stop = stopping;
+        reconfig.swap(next_cfg);
       }
+      if (reconfig) apply(std::move(*reconfig));
       stats.inbox_depth.set(0);
       for (auto& it : items) batcher.add(std::move(it.message), it.priority, 0, sealed);
       items.clear();
@@ -258,6 +298,10 @@ struct Uplink::Impl {
         // Unacknowledged batches are sent again after the reconnect.
         spool->clear_in_flight();
         sending.clear();
+      }
+      if (!is_connected) {
+        std::lock_guard lock(err_mu);
+        last_error = client->last_error();
       }
       was_connected = is_connected;
       connected = is_connected;
@@ -293,15 +337,7 @@ Result<void> Uplink::start() {
   log::info("uplink", "spool opened", {{"path", so.path}, {"batches", std::to_string(held)},
                                        {"last_seq", std::to_string(u.seq)}});
 
-  protocols::MqttOptions mo;
-  mo.uris = u.cfg.uris;
-  mo.client_id = u.cfg.client_id;
-  mo.clean_session = true;  // the spool, not the broker session, holds what is unsent
-  mo.keepalive_s = u.cfg.keepalive_s;
-  mo.username = u.cfg.username;
-  mo.password = u.cfg.password;
-  mo.max_buffered = 0;  // never let Paho hold batches: they live in the spool
-  u.client = std::make_unique<protocols::MqttClient>(mo, u.clock);
+  u.client = u.make_client();
   if (auto r = u.client->start(); !r) return r;
   u.thread = std::jthread([&u] { u.run(); });
   u.started = true;
@@ -322,11 +358,21 @@ void Uplink::stop() {
   log_summary();
 }
 
+void Uplink::reconfigure(const UplinkSection& section) {
+  auto& u = *impl_;
+  u.inbox_capacity = section.inbox_capacity;
+  {
+    std::lock_guard lock(u.mu);
+    u.next_cfg = section;
+  }
+  u.wake.notify_one();
+}
+
 bool Uplink::forward(std::shared_ptr<const Message> message, Priority priority) {
   auto& u = *impl_;
   {
     std::lock_guard lock(u.mu);
-    if (!u.stopping && u.inbox.size() < u.cfg.inbox_capacity) {
+    if (!u.stopping && u.inbox.size() < u.inbox_capacity.load()) {
       u.inbox.push_back({std::move(message), priority});
       u.stats.inbox_depth.set(static_cast<int64_t>(u.inbox.size()));
       u.stats.accepted[index_of(priority)].add();
@@ -394,7 +440,10 @@ void Uplink::log_summary() const {
              {"messages_sent", std::to_string(sent)},
              {"evicted_messages", std::to_string(evicted)},
              {"expired_messages", std::to_string(expired)},
-             {"last_error", u.client ? u.client->last_error() : ""}});
+             {"last_error", [&u] {
+                std::lock_guard lock(u.err_mu);
+                return u.last_error;
+              }()}});
 }
 
 }  // namespace foggate::gateway

@@ -59,6 +59,11 @@ class Uplink final : public routing::ForwardSink {
   // Seals and commits everything, then disconnects. Idempotent.
   void stop();
 
+  // Applies a new uplink section without losing anything: the uplink thread
+  // seals and commits what is open, then reconnects with the new settings.
+  // The inbox and the spool carry over.
+  void reconfigure(const UplinkSection& section);
+
   bool forward(std::shared_ptr<const Message> message, Priority priority) override;
 
   void collect(MetricSink& out) const;

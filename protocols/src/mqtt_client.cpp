@@ -108,7 +108,47 @@ MqttClient::MqttClient(MqttOptions options, const Clock& clock)
 
 MqttClient::~MqttClient() { stop(500); }
 
-void MqttClient::set_subscriptions(std::vector<MqttSubscription> subs) { subs_ = std::move(subs); }
+void MqttClient::set_subscriptions(std::vector<MqttSubscription> subs) {
+  std::vector<std::string> dropped;
+  {
+    std::lock_guard lock(subs_mu_);
+    for (const auto& old : subs_) {
+      bool kept = false;
+      for (const auto& n : subs) kept |= n.filter == old.filter;
+      if (!kept) dropped.push_back(old.filter);
+    }
+    subs_ = std::move(subs);
+  }
+  if (!paho_ || !connected_) return;  // the next connect subscribes
+  try {
+    if (!dropped.empty()) paho_->client->unsubscribe(mqtt::string_collection::create(dropped));
+  } catch (const std::exception& e) {
+    log::warn("mqtt", "unsubscribe failed", {{"what", e.what()}});
+  }
+  subscribe_all();
+}
+
+void MqttClient::subscribe_all() {
+  std::vector<std::string> filters;
+  std::vector<int> qos;
+  {
+    std::lock_guard lock(subs_mu_);
+    for (const auto& s : subs_) {
+      filters.push_back(s.filter);
+      qos.push_back(s.qos);
+    }
+  }
+  if (filters.empty()) {
+    if (on_connected_) on_connected_(false);
+    return;
+  }
+  try {
+    // on_connected_ runs once the SUBACK arrives.
+    paho_->client->subscribe(mqtt::string_collection::create(filters), qos, nullptr, *paho_->subscribed);
+  } catch (const std::exception& e) {
+    log::error("mqtt", "subscribe failed", {{"what", e.what()}});
+  }
+}
 
 std::string MqttClient::last_error() const {
   std::lock_guard lock(err_mu_);
@@ -172,23 +212,9 @@ void MqttClient::handle_connected() {
   stats_.connects.add();
   log::info("mqtt", "connected", {{"client_id", options_.client_id},
                                   {"uri", paho_->client->get_server_uri()}});
-  if (!subs_.empty()) {
-    std::vector<std::string> filters;
-    std::vector<int> qos;
-    for (const auto& s : subs_) {
-      filters.push_back(s.filter);
-      qos.push_back(s.qos);
-    }
-    try {
-      paho_->client->subscribe(mqtt::string_collection::create(filters), qos, nullptr, *paho_->subscribed);
-    } catch (const std::exception& e) {
-      log::error("mqtt", "subscribe failed", {{"what", e.what()}});
-    }
-    return;  // on_connected_ runs once the SUBACK arrives
-  }
   // session_present is not exposed for the callback-style connect in
   // Paho C++ 1.2; subscriptions are re-issued regardless.
-  if (on_connected_) on_connected_(false);
+  subscribe_all();
 }
 
 void MqttClient::handle_failure(std::string why) {
@@ -248,14 +274,14 @@ Result<void> MqttClient::publish(const std::string& topic, std::string_view payl
 namespace foggate::protocols {
 
 Result<void> MqttClient::publish_tracked(const std::string& topic, std::string_view payload, int qos,
-                                         DoneHandler done) {
+                                         DoneHandler done, bool retained) {
   if (!paho_ || stopping_ || !connected_) {
     stats_.publish_failures.add();
     return unexpected(Error::transient("mqtt_publish", "not connected"));
   }
   auto* listener = new DeliveryListener(std::move(done));
   try {
-    auto msg = mqtt::make_message(topic, payload.data(), payload.size(), qos, false);
+    auto msg = mqtt::make_message(topic, payload.data(), payload.size(), qos, retained);
     paho_->client->publish(msg, nullptr, *listener);
     stats_.published.add();
     return {};

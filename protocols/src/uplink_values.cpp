@@ -10,6 +10,7 @@
 #include <string>
 #include <system_error>
 #include <vector>
+#include "base64.h"
 #include "utf8.h"
 
 namespace foggate::protocols {
@@ -206,31 +207,6 @@ bool is_flat(const msgpack::object& v) {
   return true;
 }
 
-std::string base64(const char* data, std::size_t size) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const auto* p = reinterpret_cast<const unsigned char*>(data);
-  std::string out;
-  out.reserve((size + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 3 <= size; i += 3) {
-    const uint32_t n = (uint32_t{p[i]} << 16) | (uint32_t{p[i + 1]} << 8) | p[i + 2];
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += kAlphabet[(n >> 6) & 63];
-    out += kAlphabet[n & 63];
-  }
-  if (i < size) {
-    uint32_t n = uint32_t{p[i]} << 16;
-    if (i + 1 < size) n |= uint32_t{p[i + 1]} << 8;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < size ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<void> check_msgpack(std::string_view bytes, std::size_t max_depth) {
@@ -319,7 +295,7 @@ Result<JsonValue> json_from_msgpack(const msgpack::object& o) {
     case msgpack::type::STR: return JsonValue::string(std::string(str_of(o)));
     case msgpack::type::BIN: {
       JsonValue raw = JsonValue::object();
-      raw.set("raw_base64", JsonValue::string(base64(o.via.bin.ptr, o.via.bin.size)));
+      raw.set("raw_base64", JsonValue::string(base64_encode({o.via.bin.ptr, o.via.bin.size})));
       return raw;
     }
     case msgpack::type::ARRAY: {

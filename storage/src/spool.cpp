@@ -3,14 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
+#include "database_file.h"
 #include "foggate/base/log.h"
 #include "sqlite.h"
 
@@ -23,20 +22,8 @@ namespace {
 constexpr std::string_view kModule = "storage";
 constexpr int64_t kFormat = 1;
 
-// Durability. WAL with synchronous=NORMAL, the usual advice, fsyncs only at
-// checkpoints: a commit is then safe against a crash of the process but not
-// against power loss or a kernel panic, which can take back the last
-// transactions even though commit() returned. The spool's promise is that a
-// committed batch survives exactly those events (an edge box loses power),
-// and the uplink may already have told nobody else to keep the data. So we
-// run WAL with synchronous=FULL: every COMMIT fsyncs the WAL before it
-// returns. The cost is one fsync per commit, which group commit (many
-// appends per commit) keeps small; checkpoints still run in the background
-// of normal writes and fsync the database file as well.
-constexpr const char* kPragmaSync = "PRAGMA synchronous=FULL";
-// After a checkpoint the WAL is truncated back to this size instead of
-// keeping its high-water mark on a small disk.
-constexpr const char* kPragmaWalLimit = "PRAGMA journal_size_limit=67108864";
+// Durability (WAL, synchronous=FULL: a committed batch survives power
+// loss) is set up by DatabaseFile::open; see database_file.cpp for why.
 
 constexpr const char* kCreateMeta = "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID";
 constexpr const char* kCreateBatches =
@@ -57,7 +44,7 @@ struct Statements {
 
   static sqlite::SqlResult<Statements> prepare(sqlite::Database& db) {
     Statements s;
-    const std::pair<sqlite::Statement*, const char*> all[] = {
+    auto prepared = sqlite::prepare_all(db, {
         {&s.begin, "BEGIN IMMEDIATE"},
         {&s.commit, "COMMIT"},
         {&s.rollback, "ROLLBACK"},
@@ -76,25 +63,11 @@ struct Statements {
         {&s.set_meta,
          "INSERT INTO meta (key, value) VALUES (?1, ?2)"
          " ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
-    };
-    for (auto [stmt, sql] : all) {
-      auto r = sqlite::Statement::prepare(db, sql);
-      if (!r) return unexpected(std::move(r.error()));
-      *stmt = std::move(*r);
-    }
+    });
+    if (!prepared) return unexpected(std::move(prepared.error()));
     return s;
   }
 };
-
-// Why open() failed: `invalid` means the file is not a usable spool and is
-// to be moved aside; otherwise it is an environment problem (permissions,
-// I/O) that moving the file would not fix.
-struct OpenFailure {
-  bool invalid = false;
-  std::string message;
-};
-
-OpenFailure open_failure(const sqlite::Failure& f) { return {f.corrupt(), f.message}; }
 
 uint64_t to_u64(int64_t v) { return v < 0 ? 0 : static_cast<uint64_t>(v); }
 
@@ -115,6 +88,7 @@ struct Spool::Impl {
   uint64_t total = 0;
   uint64_t last_seq = 0;
 
+  DatabaseFile file() const { return {options.path, "spool", "spool", clock}; }
   Result<void, OpenFailure> connect();
   void disconnect() {
     sql = Statements{};
@@ -150,50 +124,32 @@ struct Spool::Impl {
 };
 
 Result<void, OpenFailure> Spool::Impl::connect() {
-  auto opened = sqlite::Database::open(options.path);
-  if (!opened) return unexpected(open_failure(opened.error()));
-  db = std::move(*opened);
-
-  // The first statement reads the header: a file that is not SQLite fails here.
-  auto mode = db.query_text("PRAGMA journal_mode=WAL");
-  if (!mode) return unexpected(open_failure(mode.error()));
-  if (*mode != "wal") {
-    log::warn_once(kModule, "spool_no_wal", "spool not in WAL mode; commits still durable, slower",
-                   {{"journal_mode", *mode}});
-  }
-  for (const char* pragma : {kPragmaSync, kPragmaWalLimit}) {
-    if (auto r = db.exec(pragma); !r) return unexpected(open_failure(r.error()));
-  }
-
-  auto objects = db.query_int("SELECT count(*) FROM sqlite_master");
-  if (!objects) return unexpected(open_failure(objects.error()));
-  const bool fresh = *objects == 0;
+  auto opened = file().open(db);
+  if (!opened) return unexpected(std::move(opened.error()));
+  const bool fresh = *opened;
   if (fresh) {
     for (const char* ddl : {"BEGIN IMMEDIATE", kCreateMeta, kCreateBatches}) {
-      if (auto r = db.exec(ddl); !r) return unexpected(open_failure(r.error()));
+      if (auto r = db.exec(ddl); !r) return unexpected(OpenFailure::from(r.error()));
     }
   }
   // Preparing against someone else's schema (missing table or column) fails
   // with SQLITE_ERROR: not our spool.
   auto prepared = Statements::prepare(db);
-  if (!prepared) {
-    const sqlite::Failure& f = prepared.error();
-    return unexpected(OpenFailure{f.corrupt() || f.schema_error(), f.message});
-  }
+  if (!prepared) return unexpected(OpenFailure::from_schema(prepared.error()));
   sql = std::move(*prepared);
   if (fresh) {
     auto r = set_meta("format", kFormat);
     if (r) r = set_meta("last_seq", 0);
     if (r) r = sql.commit.run();
-    if (!r) return unexpected(open_failure(r.error()));
+    if (!r) return unexpected(OpenFailure::from(r.error()));
   }
 
   auto format = get_meta("format");
-  if (!format) return unexpected(open_failure(format.error()));
+  if (!format) return unexpected(OpenFailure::from(format.error()));
   if (*format != std::to_string(kFormat)) {
     return unexpected(OpenFailure{true, "spool format '" + *format + "', expected " + std::to_string(kFormat)});
   }
-  if (auto r = reload(); !r) return unexpected(open_failure(r.error()));
+  if (auto r = reload(); !r) return unexpected(OpenFailure::from(r.error()));
   return {};
 }
 
@@ -331,29 +287,10 @@ std::optional<std::pair<Priority, Queue::iterator>> Spool::Impl::eviction_victim
 
 Result<std::unique_ptr<Spool>> Spool::open(SpoolOptions options, const Clock& clock) {
   auto impl = std::make_unique<Impl>(std::move(options), clock);
-  auto r = impl->connect();
-  if (!r && r.error().invalid) {
-    impl->db.keep_wal_on_close();
-    impl->disconnect();
-    const std::string& path = impl->options.path;
-    const std::string aside = path + ".corrupt-" + std::to_string(clock.wall_ms());
-    // The siblings go along under matching names: a stale WAL left next to
-    // the fresh file would be replayed into it.
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
-      std::error_code ec;
-      if (!std::filesystem::exists(path + suffix, ec)) continue;
-      std::filesystem::rename(path + suffix, aside + suffix, ec);
-      if (ec) {
-        return unexpected(Error::permanent("spool_open", "cannot move " + path + suffix + " aside: " + ec.message()));
-      }
-    }
-    if (log::first_time(kModule, "spool_corrupt")) {
-      log::error(kModule, "spool file is not a valid spool; moved aside, starting empty",
-                 {{"path", path}, {"moved_to", aside}, {"detail", r.error().message}});
-    }
-    r = impl->connect();
-  }
-  if (!r) return unexpected(Error::permanent("spool_open", r.error().message));
+  Impl& s = *impl;
+  auto r = s.file().open_or_move_aside(
+      s.db, [&s] { return s.connect(); }, [&s] { s.disconnect(); });
+  if (!r) return unexpected(std::move(r.error()));
   return std::unique_ptr<Spool>(new Spool(std::move(impl)));
 }
 
@@ -540,6 +477,11 @@ int64_t Spool::oldest_age_ms(Priority p) const {
   if (q.empty()) return 0;
   // The first appended stands for the oldest: sealing order is creation order.
   return std::max<int64_t>(0, impl_->clock.wall_ms() - q.begin()->second.info.created_ms);
+}
+
+void Spool::set_limits(uint64_t max_bytes, const std::array<int64_t, kPriorityCount>& ttl_ms) {
+  impl_->options.max_bytes = max_bytes;
+  impl_->options.ttl_ms = ttl_ms;
 }
 
 }  // namespace foggate::storage

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -112,6 +113,17 @@ class Statement {
   explicit Statement(sqlite3_stmt* stmt) : stmt_(stmt) {}
   sqlite3_stmt* stmt_ = nullptr;
 };
+
+// Prepares every (statement, SQL) pair on `db`, stopping at the first error:
+// how each store prepares its whole statement set once at open.
+inline SqlResult<void> prepare_all(Database& db, std::initializer_list<std::pair<Statement*, const char*>> all) {
+  for (auto [stmt, sql] : all) {
+    auto r = Statement::prepare(db, sql);
+    if (!r) return unexpected(std::move(r.error()));
+    *stmt = std::move(*r);
+  }
+  return {};
+}
 
 // Resets a statement when a scope ends, whichever way it ends.
 class ResetOnExit {

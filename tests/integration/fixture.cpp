@@ -238,10 +238,11 @@ std::vector<Received> Probe::messages(const std::string& filter) const {
   return out;
 }
 
-Foggate::Foggate(const TempDir& dir, const Mosquitto& broker, std::string extra_json, std::string id)
+Foggate::Foggate(const TempDir& dir, const Mosquitto& broker, std::string extra_json, std::string id,
+                 std::string gateway_extra)
     : dir_(dir), broker_(broker), id_(std::move(id)), coap_port_(free_udp_port()) {
-  std::string doc = "{\"gateway\":{\"id\":\"" + id_ + "\",\"data_dir\":\"" + dir_.path() +
-                    "\"},\"broker\":{\"uris\":[\"" + broker_.uri() +
+  std::string doc = "{\"gateway\":{\"id\":\"" + id_ + "\",\"data_dir\":\"" + dir_.file("data-" + id_) + "\"" +
+                    (gateway_extra.empty() ? "" : "," + gateway_extra) + "},\"broker\":{\"uris\":[\"" + broker_.uri() +
                     "\"]},\"metrics\":{\"interval_ms\":200},"
                     "\"ingest\":{\"mqtt\":[{\"filter\":\"sensors/#\",\"pattern\":\"sensors/{device}/{metric}\"}],"
                     "\"coap\":{\"bind\":\"127.0.0.1\",\"port\":" +
@@ -256,7 +257,12 @@ Foggate::~Foggate() {
   if (proc_) proc_->stop();
 }
 
-void Foggate::start() {
+void Foggate::start(bool wait_online) {
+  if (!wait_online) {
+    proc_ = std::make_unique<Process>(std::vector<std::string>{FOGGATE_BIN, "run", "--config", config_path_},
+                                      dir_.file(id_ + ".log"));
+    return;
+  }
   Probe status(broker_.uri());
   status.subscribe("foggate/" + id_ + "/status");
   proc_ = std::make_unique<Process>(std::vector<std::string>{FOGGATE_BIN, "run", "--config", config_path_},

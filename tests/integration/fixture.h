@@ -111,9 +111,13 @@ class Probe {
 // JSON members merged into the document's top level (e.g. rules, detectors).
 class Foggate {
  public:
-  Foggate(const TempDir& dir, const Mosquitto& broker, std::string extra_json, std::string id = "gw1");
+  // `gateway_extra` holds members added to the "gateway" object.
+  Foggate(const TempDir& dir, const Mosquitto& broker, std::string extra_json, std::string id = "gw1",
+          std::string gateway_extra = "");
   ~Foggate();
-  void start();
+  // Starts the process; waits until it says it is online unless told not to
+  // (e.g. while the broker is down).
+  void start(bool wait_online = true);
   int stop();  // SIGTERM
   void kill9();
   const std::string& id() const { return id_; }

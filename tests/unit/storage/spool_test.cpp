@@ -1,5 +1,7 @@
 #include "foggate/storage/spool.h"
 
+#include "database_files.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -22,27 +24,7 @@ namespace foggate::storage {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A fresh directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/foggate-spool-XXXXXX";
-    const char* made = mkdtemp(tmpl);
-    if (made == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = made;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using namespace testing;  // database_files.h
 
 // Deterministic blob contents, different per seed.
 std::string blob(std::size_t size, uint64_t seed) {
@@ -55,44 +37,6 @@ std::string blob(std::size_t size, uint64_t seed) {
     c = static_cast<char>(x & 0xff);
   }
   return b;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
-
-// Runs constant SQL on a closed spool file: the tests' way to tamper with it.
-void tamper(const std::string& path, const char* sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* err = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &err), SQLITE_OK) << (err ? err : "");
-  sqlite3_free(err);
-  sqlite3_close(db);
-}
-
-// The files "<name>.corrupt-*" in dir.
-std::vector<std::string> moved_aside(const std::string& dir) {
-  std::vector<std::string> out;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    if (name.find(".corrupt-") != std::string::npos) out.push_back(name);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-// How many spool files (not their -wal/-shm siblings) were moved aside.
-std::size_t files_aside(const std::string& dir) {
-  std::size_t n = 0;
-  for (const auto& name : moved_aside(dir)) n += name.ends_with("-wal") || name.ends_with("-shm") ? 0 : 1;
-  return n;
 }
 
 class SpoolTest : public ::testing::Test {
@@ -470,11 +414,11 @@ TEST_F(SpoolTest, WrongFormatOrMissingTableOrForeignDatabaseIsMovedAside) {
     }
     tamper(options_.path, sql);
     clock_.advance_ms(1);  // a new name for each file moved aside
-    const std::size_t before = files_aside(dir_.path());
+    const std::size_t before = databases_aside(dir_.path()).size();
     auto s = open();
     ASSERT_TRUE(s);
     EXPECT_EQ(s->batches(Priority::kNormal), 0u);
-    EXPECT_EQ(files_aside(dir_.path()), before + 1);
+    EXPECT_EQ(databases_aside(dir_.path()).size(), before + 1);
   }
   // Someone else's database.
   fs::remove(options_.path);
@@ -482,7 +426,7 @@ TEST_F(SpoolTest, WrongFormatOrMissingTableOrForeignDatabaseIsMovedAside) {
   clock_.advance_ms(1);
   auto s = open();
   ASSERT_TRUE(s);
-  EXPECT_EQ(files_aside(dir_.path()), std::size(tampering) + 1);
+  EXPECT_EQ(databases_aside(dir_.path()).size(), std::size(tampering) + 1);
 }
 
 TEST_F(SpoolTest, UnopenableIsAnError) {

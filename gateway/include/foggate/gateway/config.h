@@ -49,6 +49,8 @@ struct GatewaySection {
   int workers = 2;                    // Default: 2 worker threads
   std::size_t queue_capacity = 4096;  // Default: 4096 tasks per worker
   std::string log_level = "info";     // Default: info
+  bool remote_config = true;          // Default: true (sections over retained MQTT topics)
+  std::string config_key_file;        // Default: none; with a key only signed sections apply
 };
 
 struct BrokerSection {
@@ -143,6 +145,18 @@ void parse_detectors_section(const protocols::JsonValue& v, const std::string& p
 void parse_alerts_section(const protocols::JsonValue& v, const std::string& path, AlertsSection& out, ConfigIssues& issues);
 void parse_uplink_section(const protocols::JsonValue& v, const std::string& path, UplinkSection& out, ConfigIssues& issues);
 void parse_metrics_section(const protocols::JsonValue& v, const std::string& path, MetricsSection& out, ConfigIssues& issues);
+
+// Sections that retained MQTT topics may replace (gateway and broker are
+// bootstrap-only: identity, connection and keys come from the file).
+inline constexpr std::string_view kRemoteSections[] = {"ingest", "rules", "detectors", "alerts", "metrics", "uplink"};
+bool is_remote_section(std::string_view name);
+
+// Replaces one section of `c` with the document `v`: the section starts from
+// its defaults (not from the old value) and is then read from `v`. Issues
+// are reported under the path "<name>". `c` is unchanged when issues arise.
+void replace_section(Config& c, std::string_view name, const protocols::JsonValue& v, ConfigIssues& issues);
+// Resets one section of `c` to what `from` has (e.g. the bootstrap file).
+void copy_section(Config& c, std::string_view name, const Config& from);
 
 // Reads and parses a file; throws ConfigError with every issue.
 Config load_config_file(const std::string& path);

@@ -77,7 +77,9 @@ class MqttClient {
   MqttClient(const MqttClient&) = delete;
   MqttClient& operator=(const MqttClient&) = delete;
 
-  // Set before start().
+  // Before start(), or while running: then filters no longer wanted are
+  // unsubscribed and the new set is subscribed at once (and after every
+  // reconnect). Any thread.
   void set_subscriptions(std::vector<MqttSubscription> subs);
   void on_message(MessageHandler h) { on_message_ = std::move(h); }
   void on_connected(ConnectHandler h) { on_connected_ = std::move(h); }
@@ -100,7 +102,8 @@ class MqttClient {
   // never run if the connection drops first; callers track that themselves.
   // Nothing is buffered while disconnected: Error "mqtt_publish" then.
   using DoneHandler = std::function<void(bool ok)>;
-  Result<void> publish_tracked(const std::string& topic, std::string_view payload, int qos, DoneHandler done);
+  Result<void> publish_tracked(const std::string& topic, std::string_view payload, int qos, DoneHandler done,
+                               bool retained = false);
 
   bool connected() const { return connected_.load(); }
   const MqttStats& stats() const { return stats_; }
@@ -115,7 +118,9 @@ class MqttClient {
 
   MqttOptions options_;
   const Clock& clock_;
-  std::vector<MqttSubscription> subs_;
+  mutable std::mutex subs_mu_;
+  std::vector<MqttSubscription> subs_;  // guarded by subs_mu_
+  void subscribe_all();
   MessageHandler on_message_;
   ConnectHandler on_connected_;
   struct Paho;

@@ -91,6 +91,11 @@ class Spool {
   // Staged removal after an upstream acknowledgement; no-op for unknown ids.
   void remove(int64_t id);
 
+  // New size cap and TTLs (a live configuration change); the path stays.
+  // A smaller cap takes effect at the next append, a shorter TTL at the
+  // next expire().
+  void set_limits(uint64_t max_bytes, const std::array<int64_t, kPriorityCount>& ttl_ms);
+
   // Removes batches past their priority's TTL (staged); returns how many.
   std::size_t expire();
 

@@ -1,0 +1,89 @@
+// RAII owners of the mbedTLS 2.28 contexts the configuration signatures
+// use: a key (PkContext), a digest/HMAC (MdContext) and a seeded random
+// generator (Drbg). Each context is initialised in the constructor and freed
+// in the destructor, so no error path can leak one. Private to
+// protocols/src: mbedTLS types never appear in a public header.
+//
+// Threads: a context is not safe for concurrent use, even for "read-only"
+// operations (ECDSA caches precomputed points in the key's group). Guard a
+// shared one with a mutex or make one per call.
+#pragma once
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/entropy.h>
+#include <mbedtls/md.h>
+#include <mbedtls/pk.h>
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace foggate::protocols {
+
+class PkContext {
+ public:
+  PkContext() { mbedtls_pk_init(&ctx_); }
+  ~PkContext() { mbedtls_pk_free(&ctx_); }
+  PkContext(const PkContext&) = delete;
+  PkContext& operator=(const PkContext&) = delete;
+
+  mbedtls_pk_context* get() { return &ctx_; }
+
+ private:
+  mbedtls_pk_context ctx_;
+};
+
+class MdContext {
+ public:
+  MdContext() { mbedtls_md_init(&ctx_); }
+  ~MdContext() { mbedtls_md_free(&ctx_); }
+  MdContext(const MdContext&) = delete;
+  MdContext& operator=(const MdContext&) = delete;
+
+  mbedtls_md_context_t* get() { return &ctx_; }
+
+ private:
+  mbedtls_md_context_t ctx_;
+};
+
+// A CTR_DRBG seeded from the platform entropy source. The entropy context
+// must outlive the generator that pulls from it, hence one owner for both.
+class Drbg {
+ public:
+  Drbg() {
+    mbedtls_entropy_init(&entropy_);
+    mbedtls_ctr_drbg_init(&drbg_);
+  }
+  ~Drbg() {
+    mbedtls_ctr_drbg_free(&drbg_);
+    mbedtls_entropy_free(&entropy_);
+  }
+  Drbg(const Drbg&) = delete;
+  Drbg& operator=(const Drbg&) = delete;
+
+  // 0 or an mbedTLS error code. `personalization` separates this use from
+  // other generators in the process; it is not secret.
+  int seed(std::string_view personalization) {
+    return mbedtls_ctr_drbg_seed(&drbg_, mbedtls_entropy_func, &entropy_,
+                                 reinterpret_cast<const unsigned char*>(personalization.data()),
+                                 personalization.size());
+  }
+  // For mbedTLS calls that take (f_rng, p_rng): random, context().
+  static int random(void* ctx, unsigned char* out, std::size_t len) {
+    return mbedtls_ctr_drbg_random(ctx, out, len);
+  }
+  void* context() { return &drbg_; }
+
+ private:
+  mbedtls_entropy_context entropy_;
+  mbedtls_ctr_drbg_context drbg_;
+};
+
+// "-0x4380": mbedTLS error codes are negative and documented in hex.
+inline std::string mbedtls_code(int rc) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "-0x%04x", static_cast<unsigned>(-rc));
+  return buf;
+}
+
+}  // namespace foggate::protocols

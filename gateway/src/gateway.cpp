@@ -24,10 +24,13 @@ class UnconfiguredUplink final : public routing::ForwardSink {
  public:
   bool forward(std::shared_ptr<const Message>, Priority) override {
     discarded_.add();
-    log::warn_once("uplink", "unconfigured", "no uplink configured: forward tasks are counted and discarded");
+    // Checked here, not in warn_once: this runs for every forward task.
+    if (!logged_.exchange(true, std::memory_order_relaxed))
+      log::warn("uplink", "no uplink configured: forward tasks are counted and discarded");
     return false;
   }
   Counter discarded_;
+  std::atomic<bool> logged_{false};
 };
 
 log::Level parse_level(const std::string& s) {
@@ -51,6 +54,10 @@ struct Gateway::Impl {
   std::atomic<uint64_t> detector_generation{0};
   std::unique_ptr<RemoteConfig> remote;
   std::atomic<bool> coap_restart{false};
+  std::atomic<bool> pattern_mismatch_logged{false};
+  Counter worker_errors;  // tasks that threw (allocation failure): dropped, counted
+  protocols::CoapStats coap_stats;  // outlives every CoapServer instance
+  Counter coap_rebind_failures;
   std::atomic<std::shared_ptr<routing::ForwardSink>> forward_sink;
   std::shared_ptr<UnconfiguredUplink> unconfigured = std::make_shared<UnconfiguredUplink>();
   std::shared_ptr<Uplink> uplink;  // when uplink.uris is configured
@@ -60,8 +67,10 @@ struct Gateway::Impl {
   routing::DetectorStats detector_stats;
   Counter alerts_published;
   Counter alerts_failed;
-  std::unique_ptr<protocols::MqttClient> subscriber;  // persistent session, ingest only
+  // The publisher is declared first so it is destroyed last: a late
+  // subscriber callback may still announce presence through it.
   std::unique_ptr<protocols::MqttClient> publisher;   // alerts, status, metrics; carries the Last Will
+  std::unique_ptr<protocols::MqttClient> subscriber;  // persistent session, ingest only
 
   std::vector<std::jthread> workers;
   std::jthread coap_thread;
@@ -98,15 +107,16 @@ struct Gateway::Impl {
       }
     TopicCaptures cap;
     if (sub != nullptr && extract_topic(sub->pattern, topic, cap)) {
-      m.device = cap.device;
-      m.metric = cap.metric;
+      m.device.assign(cap.device);
+      m.metric.assign(cap.metric);
     } else {
       // Still tracked per topic, so nothing is lost; the counter tells the
       // operator the pattern needs a look.
       m.device = topic;
       ingest->note_pattern_mismatch(Source::kMqtt);
-      log::warn_once("ingest-mqtt", "pattern_mismatch", "topic does not fit the subscription pattern",
-                     {{"topic", topic}});
+      if (!pattern_mismatch_logged.exchange(true, std::memory_order_relaxed))
+        log::warn("ingest-mqtt", "topic does not fit the subscription pattern; the topic is used as device id",
+                  {{"topic", topic}});
     }
     m.format = sub != nullptr ? sub->format : PayloadFormat::kAuto;
     // MQTT has no way to push back on one message: a full queue sheds by
@@ -165,14 +175,15 @@ struct Gateway::Impl {
         }
       } catch (const std::exception& e) {
         // Only allocation failure can throw here; keep the worker alive.
-        log::error("worker", "task failed", {{"what", e.what()}});
+        worker_errors.add();
+        log::warn_once("worker", "task_failed", "task failed; dropped and counted", {{"what", e.what()}});
       }
     }
   }
 
   void run_coap(protocols::CoapOptions options, std::promise<Result<void>> opened) {
-    protocols::CoapServer server(options,
-                                 [this](protocols::CoapRequest&& r) { return on_coap_request(std::move(r)); });
+    protocols::CoapServer server(
+        options, [this](protocols::CoapRequest&& r) { return on_coap_request(std::move(r)); }, coap_stats);
     auto r = server.open();
     if (r) coap_port = server.port();
     const bool ok = r.has_value();
@@ -214,8 +225,13 @@ struct Gateway::Impl {
           coap_restart = false;
           coap_port = 0;
           if (next.ingest.coap_enabled) {
-            if (auto r = start_coap(nc); !r)
-              log::error("coap", "cannot serve with the new settings", {{"detail", r.error().detail}});
+            if (auto r = start_coap(nc); !r) {
+              // Keep serving CoAP: back to the settings that worked.
+              coap_rebind_failures.add();
+              log::error("coap", "cannot serve with the new settings; keeping the old ones",
+                         {{"detail", r.error().detail}});
+              if (before->ingest.coap_enabled) (void)start_coap(oc);
+            }
           }
         }
       } else if (name == "uplink") {
@@ -225,7 +241,6 @@ struct Gateway::Impl {
   }
 
   void apply_uplink(const Config& next) {
-    std::shared_ptr<routing::ForwardSink> sink;
     if (uplink && next.uplink.enabled()) {
       uplink->reconfigure(next.uplink);
       return;
@@ -245,6 +260,7 @@ struct Gateway::Impl {
       // there for when the uplink comes back.
       forward_sink.store(unconfigured);
       uplink->stop();
+      uplink.reset();  // a later section that turns it on builds a new one
     }
   }
 
@@ -328,11 +344,20 @@ struct Gateway::Impl {
     out.push_back({"alerts_failed_total", {}, static_cast<double>(alerts_failed.value())});
     out.push_back({"detectors_tracked", {}, static_cast<double>(detector_stats.tracked.value())});
     out.push_back({"forward_unconfigured_total", {}, static_cast<double>(unconfigured->discarded_.value())});
+    out.push_back({"worker_errors_total", {}, static_cast<double>(worker_errors.value())});
+    const std::pair<const char*, const Counter*> coap[] = {
+        {"accepted", &coap_stats.accepted},       {"bad_request", &coap_stats.bad_request},
+        {"too_large", &coap_stats.too_large},     {"overloaded", &coap_stats.overloaded},
+        {"not_found", &coap_stats.not_found},     {"handler_error", &coap_stats.handler_errors}};
+    for (const auto& [outcome, c] : coap)
+      out.push_back({"coap_responses_total", {{"outcome", outcome}}, static_cast<double>(c->value())});
+    out.push_back({"coap_rebind_failures_total", {}, static_cast<double>(coap_rebind_failures.value())});
     if (uplink) uplink->collect(out);
     if (remote) {
       out.push_back({"config_sections_total", {{"outcome", "applied"}}, static_cast<double>(remote->stats().applied.value())});
       out.push_back({"config_sections_total", {{"outcome", "rejected"}}, static_cast<double>(remote->stats().rejected.value())});
       out.push_back({"config_sections_total", {{"outcome", "unchanged"}}, static_cast<double>(remote->stats().unchanged.value())});
+      out.push_back({"config_not_persisted_total", {}, static_cast<double>(remote->stats().not_persisted.value())});
     }
     for (const auto* cl : {subscriber.get(), publisher.get()}) {
       if (cl == nullptr) continue;
@@ -458,8 +483,9 @@ void Gateway::stop() {
   // 1. Producers: no new messages. Undelivered MQTT messages stay queued in
   //    the broker for our persistent session.
   if (g.subscriber) g.subscriber->stop();
-  if (g.coap_thread.joinable()) g.coap_thread.join();
+  // The supervisor first: it may be applying a configuration that restarts CoAP.
   if (g.supervisor.joinable()) g.supervisor.join();
+  if (g.coap_thread.joinable()) g.coap_thread.join();
   // 2. Drain: workers finish every queued task, alerts included.
   for (auto& q : g.queues) q->close();
   for (auto& w : g.workers)

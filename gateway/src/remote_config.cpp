@@ -146,8 +146,10 @@ void RemoteConfig::handle(const std::string& topic, const std::string& payload) 
   stats_.applied.add();
   Result<void> saved = env.body.empty() ? store_->erase(layer_name, section)
                                         : store_->put({layer_name, section, env.version, env.body, now});
-  if (!saved)
+  if (!saved) {
+    stats_.not_persisted.add();
     log::error("config", "section applied but not persisted", {{"section", section}, {"detail", saved.error().detail}});
+  }
   log::info("config", env.body.empty() ? "section removed" : "section applied",
             {{"section", section}, {"layer", layer_name}, {"version", std::to_string(env.version)}});
   if (apply_) apply_(layers_.effective(), {section});

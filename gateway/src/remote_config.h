@@ -64,6 +64,7 @@ class RemoteConfig {
     Counter applied;
     Counter rejected;
     Counter unchanged;
+    Counter not_persisted;  // applied, but config.db refused the write
   };
   const Stats& stats() const { return stats_; }
 

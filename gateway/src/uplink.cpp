@@ -63,14 +63,15 @@ struct Uplink::Impl {
   routing::Batcher batcher;
   std::unique_ptr<routing::TokenBucket> bucket;
   uint64_t seq = 0;
-  std::vector<EncodedPending> pending;
-  uint64_t staged_messages = 0;  // appended to the spool since the last good commit
+  std::vector<EncodedPending> pending;  // sealed, not yet appended
+  std::vector<EncodedPending> staged;   // appended, not yet committed: kept to re-append if the commit fails
   std::unordered_set<int64_t> sending;                  // in flight on this connection
   std::unordered_map<int64_t, storage::BatchInfo> sent;  // published, not yet acknowledged
   std::array<double, kPriorityCount> recent_bytes{};     // decaying, for min_share
   int64_t recent_at_ms = 0;
   std::array<std::atomic<int64_t>, kPriorityCount> oldest_age_ms{};
   std::atomic<bool> connected{false};
+  std::atomic<bool> inbox_full_logged{false};
   mutable std::mutex err_mu;
   std::string last_error;  // guarded by err_mu; copied from the client, which apply() may replace
 
@@ -87,6 +88,7 @@ struct Uplink::Impl {
     auto enc = protocols::encode_batch(h, items, cfg.zlib_level);
     if (!enc) {
       stats.encode_errors.add();
+      stats.lost[index_of(b.priority)].add(items.size());
       log::error("uplink", "cannot encode batch; its messages are dropped",
                  {{"messages", std::to_string(items.size())}, {"detail", enc.error().detail}});
       return;
@@ -98,40 +100,56 @@ struct Uplink::Impl {
   void append_pending() {
     std::size_t done = 0;
     for (auto& p : pending) {
-      auto r = spool->append(p.priority, p.seq, p.created_ms, p.batch.messages, p.batch.raw_bytes,
-                             std::move(p.batch.bytes));
+      auto r = spool->append(p.priority, p.seq, p.created_ms, p.batch.messages, p.batch.raw_bytes, p.batch.bytes);
       if (!r) {
         log::warn_once("uplink", "spool_append", "spool write failed; will retry", {{"detail", r.error().detail}});
         break;
       }
-      staged_messages += p.batch.messages;
+      staged.push_back(std::move(p));
       ++done;
     }
     pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
     while (pending.size() > kMaxPendingWrites) {
-      // The disk refuses writes for a long time: give up the oldest, counted.
-      stats.refused[index_of(pending.front().priority)].add(pending.front().batch.messages);
+      // The disk has refused writes for a long time: give up the oldest, counted.
+      lose(pending.front());
       pending.erase(pending.begin());
     }
   }
 
+  void lose(const EncodedPending& p) {
+    stats.lost[index_of(p.priority)].add(p.batch.messages);
+    log::error("uplink", "batch given up after spool write failures",
+               {{"priority", to_string(p.priority)}, {"messages", std::to_string(p.batch.messages)}});
+  }
+
   void commit() {
     if (auto r = spool->commit(); !r) {
+      // The spool rolled back to its last commit (row ids may be reused):
+      // append the same batches again next turn, and forget what was in
+      // flight so a late acknowledgement cannot remove another batch.
       log::warn_once("uplink", "spool_commit", "spool commit failed; will retry", {{"detail", r.error().detail}});
+      pending.insert(pending.begin(), std::make_move_iterator(staged.begin()), std::make_move_iterator(staged.end()));
+      staged.clear();
+      sent.clear();
+      sending.clear();
+      spool->clear_in_flight();
       return;
     }
-    staged_messages = 0;
+    staged.clear();
   }
 
   // What a kill -9 now would lose: everything not yet durable.
   int64_t uncommitted(std::size_t inbox_size) const {
-    uint64_t n = inbox_size + batcher.open_messages() + staged_messages;
+    uint64_t n = inbox_size + batcher.open_messages();
     for (const auto& p : pending) n += p.batch.messages;
+    for (const auto& p : staged) n += p.batch.messages;
     return static_cast<int64_t>(n);
   }
 
   void on_ack(int64_t id) {
     sending.erase(id);
+    // Only batches this uplink knows it published: an acknowledgement from
+    // before a failed commit may name a row id that now holds another batch.
     if (auto it = sent.find(id); it != sent.end()) {
       const auto& info = it->second;
       const auto pi = index_of(info.priority);
@@ -140,8 +158,8 @@ struct Uplink::Impl {
       stats.bytes_sent[pi].add(info.bytes + topic_for(info.priority).size());
       stats.raw_bytes_sent.add(info.raw_bytes);
       sent.erase(it);
+      spool->remove(id);
     }
-    spool->remove(id);
   }
 
   std::optional<Priority> pick() {
@@ -182,7 +200,14 @@ struct Uplink::Impl {
       if (!bucket->try_take(cost)) return bucket->wait_ms(cost);
       auto blob = spool->read(info.id);
       if (!blob) {
-        log::error("uplink", "spooled batch unreadable; skipped", {{"detail", blob.error().detail}});
+        if (blob.error().reason != "spool_missing") {
+          // Transient (I/O, busy): keep the batch, try again next turn.
+          stats.read_errors.add();
+          log::warn_once("uplink", "spool_read", "spool read failed; will retry", {{"detail", blob.error().detail}});
+          return 0;
+        }
+        stats.lost[index_of(info.priority)].add(info.messages);
+        log::error("uplink", "spooled batch missing; counted as lost", {{"detail", blob.error().detail}});
         spool->remove(info.id);
         continue;
       }
@@ -240,7 +265,7 @@ struct Uplink::Impl {
   }
 
   void run() {
-    std::vector<Item> items;
+    std::deque<Item> items;
     std::vector<int64_t> acks, nacks;
     std::vector<routing::SealedBatch> sealed;
     int64_t next_commit = clock.mono_ms() + cfg.commit_interval_ms;
@@ -257,8 +282,7 @@ struct Uplink::Impl {
         if (token_wait > 0) wait = std::min(wait, token_wait);
         wake.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait, 1)),
                       [&] { return stopping || !inbox.empty() || !acked.empty() || !nacked.empty(); });
-        items.assign(std::make_move_iterator(inbox.begin()), std::make_move_iterator(inbox.end()));
-        inbox.clear();
+        items.swap(inbox);  // O(1) under the lock: workers and acks are not held up
         acks.swap(acked);
         nacks.swap(nacked);
         stop = stopping;
@@ -305,7 +329,12 @@ struct Uplink::Impl {
       }
       was_connected = is_connected;
       connected = is_connected;
-      if (stop) break;
+      if (stop) {
+        // Whatever could not be made durable by now is lost: say so.
+        for (const auto& p : pending) lose(p);
+        for (const auto& p : staged) lose(p);
+        break;
+      }
       client->tick();
       token_wait = send();
       stats.in_flight.set(static_cast<int64_t>(sending.size()));
@@ -381,7 +410,8 @@ bool Uplink::forward(std::shared_ptr<const Message> message, Priority priority) 
     }
   }
   u.stats.refused[index_of(priority)].add();
-  log::warn_once("uplink", "inbox_full", "uplink inbox full: forward tasks are dropped (counted)");
+  if (!u.inbox_full_logged.exchange(true, std::memory_order_relaxed))
+    log::warn("uplink", "uplink inbox full: forward tasks are dropped (uplink_refused_total)");
   return false;
 }
 
@@ -395,6 +425,7 @@ void Uplink::collect(MetricSink& out) const {
     auto add = [&](const char* name, double v) { out.push_back({name, pr, v}); };
     add("uplink_accepted_total", static_cast<double>(u.stats.accepted[i].value()));
     add("uplink_refused_total", static_cast<double>(u.stats.refused[i].value()));
+    add("uplink_lost_messages_total", static_cast<double>(u.stats.lost[i].value()));
     add("uplink_batches_sent_total", static_cast<double>(u.stats.batches_sent[i].value()));
     add("uplink_messages_sent_total", static_cast<double>(u.stats.messages_sent[i].value()));
     add("uplink_bytes_sent_total", static_cast<double>(u.stats.bytes_sent[i].value()));
@@ -416,6 +447,7 @@ void Uplink::collect(MetricSink& out) const {
   out.push_back({"uplink_uncommitted_messages", {}, static_cast<double>(u.stats.uncommitted.value())});
   out.push_back({"uplink_publish_failures_total", {}, static_cast<double>(u.stats.publish_failures.value())});
   out.push_back({"uplink_encode_errors_total", {}, static_cast<double>(u.stats.encode_errors.value())});
+  out.push_back({"uplink_read_errors_total", {}, static_cast<double>(u.stats.read_errors.value())});
   out.push_back({"spool_commits_total", {}, static_cast<double>(ss.commits.value())});
   out.push_back({"spool_write_errors_total", {}, static_cast<double>(ss.write_errors.value())});
 }

@@ -43,6 +43,8 @@ struct UplinkStats {
   Counter publishes;                               // publish attempts handed to Paho
   Counter publish_failures;
   Counter encode_errors;
+  Counter read_errors;                             // transient spool read failures (retried)
+  std::array<Counter, kPriorityCount> lost;        // accepted, then given up (spool unwritable, batch missing)
   Gauge in_flight;
   Gauge inbox_depth;
   Gauge uncommitted;  // accepted, not yet durable in the spool: the kill -9 exposure
@@ -53,8 +55,8 @@ class Uplink final : public routing::ForwardSink {
   Uplink(const Config& config, const Clock& clock);
   ~Uplink() override;
 
-  // Opens the spool (on the uplink thread) and connects upstream in the
-  // background. Error "spool_open" when the data dir is unusable.
+  // Opens the spool and connects upstream in the background.
+  // Error "spool_open" when the data dir is unusable.
   Result<void> start();
   // Seals and commits everything, then disconnects. Idempotent.
   void stop();

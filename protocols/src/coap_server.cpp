@@ -400,7 +400,10 @@ void CoapServer::Impl::drop_partial(const std::string& key) {
 // stats_ is constructed after impl_, but Impl only stores the reference until
 // a request arrives, long after construction.
 CoapServer::CoapServer(CoapOptions options, CoapHandler handler)
-    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler), stats_)) {}
+    : stats_(&own_stats_), impl_(std::make_unique<Impl>(std::move(options), std::move(handler), *stats_)) {}
+
+CoapServer::CoapServer(CoapOptions options, CoapHandler handler, CoapStats& stats)
+    : stats_(&stats), impl_(std::make_unique<Impl>(std::move(options), std::move(handler), *stats_)) {}
 
 // Free the context (and with it any callback source) while stats_ still exists.
 CoapServer::~CoapServer() { impl_.reset(); }

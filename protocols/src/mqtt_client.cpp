@@ -206,6 +206,16 @@ void MqttClient::attempt_connect() {
 }
 
 void MqttClient::handle_connected() {
+  if (stopping_) {
+    // A connect that was under way when stop() ran: close it again at once,
+    // and run no handler (the owner may be tearing down).
+    connecting_ = false;
+    try {
+      paho_->client->disconnect();
+    } catch (const std::exception&) {
+    }
+    return;
+  }
   connected_ = true;
   connecting_ = false;
   failures_in_row_ = 0;

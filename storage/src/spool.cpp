@@ -304,7 +304,7 @@ Spool::Spool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {
 Spool::~Spool() = default;
 
 Result<BatchInfo> Spool::append(Priority priority, uint64_t seq, int64_t created_ms, uint32_t messages,
-                                uint64_t raw_bytes, std::string blob) {
+                                uint64_t raw_bytes, std::string_view blob) {
   Impl& s = *impl_;
   BatchInfo info{0, priority, seq, created_ms, messages, raw_bytes, blob.size()};
   std::array<uint64_t, kPriorityCount> evicted{}, evicted_messages{};

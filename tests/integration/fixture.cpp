@@ -176,10 +176,11 @@ void Mosquitto::start() {
 }
 
 struct Probe::Impl : public mqtt::callback {
-  std::unique_ptr<mqtt::async_client> client;
   mutable std::mutex mu;
   std::condition_variable cv;
   std::vector<Received> got;  // guarded by mu
+  // Last, so it is destroyed first: its callbacks use the members above.
+  std::unique_ptr<mqtt::async_client> client;
 
   void message_arrived(mqtt::const_message_ptr m) override {
     {

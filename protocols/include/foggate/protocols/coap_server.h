@@ -60,7 +60,11 @@ struct CoapStats {
 
 class CoapServer {
  public:
+  // Counts into its own CoapStats.
   CoapServer(CoapOptions options, CoapHandler handler);
+  // Counts into `stats`, which must outlive the server: the owner keeps its
+  // counters across a restart of the server (a configuration change).
+  CoapServer(CoapOptions options, CoapHandler handler, CoapStats& stats);
   ~CoapServer();
   CoapServer(const CoapServer&) = delete;
   CoapServer& operator=(const CoapServer&) = delete;
@@ -73,12 +77,13 @@ class CoapServer {
   // Processes I/O for at most timeout_ms; call in a loop from the owning thread.
   void poll(uint32_t timeout_ms);
 
-  const CoapStats& stats() const { return stats_; }
+  const CoapStats& stats() const { return *stats_; }
 
  private:
   struct Impl;
+  CoapStats own_stats_;
+  CoapStats* stats_;  // own_stats_ or the owner's
   std::unique_ptr<Impl> impl_;
-  CoapStats stats_;
 };
 
 }  // namespace foggate::protocols

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "foggate/base/clock.h"
@@ -78,7 +79,7 @@ class Spool {
   // Stages a batch; may evict older batches to stay within max_bytes.
   // Returns the new batch's info (id assigned).
   Result<BatchInfo> append(Priority priority, uint64_t seq, int64_t created_ms, uint32_t messages,
-                           uint64_t raw_bytes, std::string blob);
+                           uint64_t raw_bytes, std::string_view blob);
   // Makes all staged appends and removals durable.
   Result<void> commit();
 

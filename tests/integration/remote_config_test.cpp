@@ -202,6 +202,33 @@ TEST_F(RemoteConfigTest, IngestSectionResubscribesLive) {
   EXPECT_TRUE(p.messages("foggate/gw1/alerts/warning/old").empty());
 }
 
+TEST_F(RemoteConfigTest, UplinkSectionTurnsTheUplinkOnOffAndOnAgain) {
+  Mosquitto cloud_broker(dir_, {.name = "cloud"});
+  Foggate gw(dir_, broker_, R"("rules":{"default":[{"task":"forward","priority":"normal"}]})");
+  gw.start();
+  Probe p(broker_.uri());
+  p.subscribe("foggate/gw1/#");
+  Probe cloud(cloud_broker.uri());
+  cloud.subscribe("foggate/gw1/uplink/#");
+  const std::string on = R"({"uris":[")" + cloud_broker.uri() + R"("],"commit_interval_ms":100})";
+
+  put_bare("gw1", "uplink", on);
+  ASSERT_TRUE(wait_state(p, "uplink", [](const auto& s) { return in_force(s, "gateway"); })) << gw.log();
+  p.publish("sensors/a/temp", R"({"t":1})");
+  ASSERT_TRUE(cloud.wait_count("foggate/gw1/uplink/#", 1)) << gw.log();
+
+  Probe(broker_.uri()).publish("foggate/gw1/config/uplink", "", 1, true);  // off: the file has none
+  ASSERT_TRUE(wait_state(p, "uplink", [](const auto& s) { return in_force(s, "file"); }));
+  p.subscribe("foggate/gw1/metrics", 0);
+  p.publish("sensors/b/temp", R"({"t":2})");
+  EXPECT_EQ(gw.wait_metric(p, "forward_unconfigured_total", 1), 1);
+
+  put_bare("gw1", "uplink", on);  // on again
+  ASSERT_TRUE(wait_state(p, "uplink", [](const auto& s) { return in_force(s, "gateway"); }));
+  p.publish("sensors/c/temp", R"({"t":3})");
+  EXPECT_TRUE(cloud.wait_count("foggate/gw1/uplink/#", 2)) << gw.log();
+}
+
 TEST_F(RemoteConfigTest, PullPrintsWhatIsInForce) {
   Foggate gw(dir_, broker_, kHot);
   gw.start();

@@ -2,9 +2,34 @@
 # The one command that runs every test: installs what is missing, builds,
 # and runs the whole suite (unit and integration) with ctest.
 # Integration tests start their own mosquitto on free loopback ports.
+#
+#   scripts/test.sh              normal build (build/)
+#   scripts/test.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan/);
+#                                fails on any sanitizer report, foggate child processes included
+# Other arguments go to ctest (e.g. -R Uplink).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+SANITIZE=0
+if [ "${1:-}" = "--sanitize" ]; then SANITIZE=1; shift; fi
 scripts/deps.sh
+if [ "$SANITIZE" = 1 ]; then
+  export FOGGATE_BUILD_DIR=${FOGGATE_BUILD_DIR:-build-asan}
+  scripts/build.sh -DFOGGATE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  LOGS=$(mktemp -d /tmp/foggate-sanitizers.XXXXXX)
+  # Child processes (foggate under test) inherit these: their reports land
+  # in files we check below, since their own logs go away with the test.
+  export ASAN_OPTIONS="detect_leaks=1:log_path=$LOGS/asan"
+  export UBSAN_OPTIONS="print_stacktrace=1:log_path=$LOGS/ubsan"
+  status=0
+  ctest --test-dir "$FOGGATE_BUILD_DIR" --output-on-failure -j"$(nproc)" "$@" || status=$?
+  if compgen -G "$LOGS/*" >/dev/null; then
+    echo "sanitizer reports:" >&2
+    head -n 60 "$LOGS"/* >&2
+    status=1
+  fi
+  rm -rf "$LOGS"
+  exit $status
+fi
 scripts/build.sh
 BUILD_DIR=${FOGGATE_BUILD_DIR:-build}
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" "$@"

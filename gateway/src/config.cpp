@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -325,8 +326,21 @@ void parse_metrics_section(const JsonValue& v, const std::string& path, MetricsS
   if (out.interval_ms != 0 && out.interval_ms < 100) r.fail(r.path_of("interval_ms"), "use 0 (off) or at least 100");
 }
 
+// /var/lib/foggate for the service (root or its system user via
+// StateDirectory); a person trying foggate out without root gets the XDG
+// state directory instead of a start-up error.
+std::string default_data_dir() {
+  if (geteuid() == 0) return "/var/lib/foggate";
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg != '\0')
+    return std::string(xdg) + "/foggate";
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+    return std::string(home) + "/.local/state/foggate";
+  return "/var/lib/foggate";
+}
+
 Config default_config() {
   Config c;
+  c.gateway.data_dir = default_data_dir();
   c.gateway.id = host_name();
   // Host names may hold characters that are not valid in a topic level.
   for (char& ch : c.gateway.id)

@@ -45,7 +45,7 @@ class ConfigError : public std::runtime_error {
 
 struct GatewaySection {
   std::string id;                     // Default: the host name
-  std::string data_dir = "/var/lib/foggate";  // Default: /var/lib/foggate
+  std::string data_dir = "/var/lib/foggate";  // Default: /var/lib/foggate as root, else $XDG_STATE_HOME/foggate or ~/.local/state/foggate
   int workers = 2;                    // Default: 2 worker threads
   std::size_t queue_capacity = 4096;  // Default: 4096 tasks per worker
   std::string log_level = "info";     // Default: info

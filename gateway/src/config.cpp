@@ -163,6 +163,7 @@ void parse_gateway_section(const JsonValue& v, const std::string& path, GatewayS
   r.integer("workers", out.workers, 1, 64);
   r.integer("queue_capacity", out.queue_capacity, 16, 10'000'000);
   r.boolean("remote_config", out.remote_config);
+  r.integer("max_tracked_devices", out.max_tracked_devices, 16, 100'000'000);
   r.string("config_key_file", out.config_key_file);
   r.string("log_level", out.log_level);
   if (out.log_level != "debug" && out.log_level != "info" && out.log_level != "warn" && out.log_level != "error")

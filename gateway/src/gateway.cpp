@@ -156,7 +156,9 @@ struct Gateway::Impl {
 
   void run_worker(std::size_t index) {
     uint64_t generation = detector_generation.load();
-    routing::DetectorBank bank(detector_specs.load(), clock, detector_stats);
+    // The cap is the gateway's; devices are spread over the workers.
+    const std::size_t cap = std::max<std::size_t>(config.gateway.max_tracked_devices / queues.size(), 1);
+    routing::DetectorBank bank(detector_specs.load(), clock, detector_stats, cap);
     std::vector<routing::Alert> alerts;
     auto& queue = *queues[index];
     while (auto task = queue.pop()) {
@@ -343,6 +345,7 @@ struct Gateway::Impl {
     out.push_back({"alerts_published_total", {}, static_cast<double>(alerts_published.value())});
     out.push_back({"alerts_failed_total", {}, static_cast<double>(alerts_failed.value())});
     out.push_back({"detectors_tracked", {}, static_cast<double>(detector_stats.tracked.value())});
+    out.push_back({"detector_states_evicted_total", {}, static_cast<double>(detector_stats.evicted.value())});
     out.push_back({"forward_unconfigured_total", {}, static_cast<double>(unconfigured->discarded_.value())});
     out.push_back({"worker_errors_total", {}, static_cast<double>(worker_errors.value())});
     const std::pair<const char*, const Counter*> coap[] = {

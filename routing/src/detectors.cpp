@@ -1,5 +1,6 @@
 #include "foggate/routing/detectors.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "foggate/message/topic.h"
@@ -17,11 +18,32 @@ struct DetectorBank::State {
   // cooldown
   int64_t last_published_mono_ms = 0;
   bool published_any = false;
+  Lru::iterator lru;  // this state's place in lru_
 };
 
-DetectorBank::DetectorBank(DetectorSpecs specs, const Clock& clock, DetectorStats& stats)
-    : clock_(clock), stats_(stats) {
+DetectorBank::DetectorBank(DetectorSpecs specs, const Clock& clock, DetectorStats& stats, std::size_t max_states)
+    : max_states_(std::max<std::size_t>(max_states, 1)), clock_(clock), stats_(stats) {
   set_specs(std::move(specs));
+}
+
+DetectorBank::State& DetectorBank::state_for(std::size_t detector, const std::string& device) {
+  auto& map = states_[detector];
+  if (auto it = map.find(std::string_view(device)); it != map.end()) {
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+    return it->second;
+  }
+  if (lru_.size() >= max_states_) {
+    const LruKey& victim = lru_.back();
+    states_[victim.detector].erase(victim.device);
+    lru_.pop_back();
+    stats_.evicted.add();
+    stats_.tracked.add(-1);
+  }
+  lru_.push_front({detector, device});
+  State& st = map.emplace(device, State{}).first->second;
+  st.lru = lru_.begin();
+  stats_.tracked.add(1);
+  return st;
 }
 
 DetectorBank::~DetectorBank() { stats_.tracked.add(-static_cast<int64_t>(tracked())); }
@@ -30,6 +52,8 @@ void DetectorBank::set_specs(DetectorSpecs specs) {
   if (!specs) specs = std::make_shared<const std::vector<DetectorSpec>>();
   std::vector<StateMap> next(specs->size());
   std::size_t before = tracked();
+  constexpr std::size_t kDropped = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> new_index(specs_ ? specs_->size() : 0, kDropped);  // old -> new
   if (specs_) {
     for (std::size_t i = 0; i < specs->size(); ++i) {
       const auto& n = (*specs)[i];
@@ -37,9 +61,20 @@ void DetectorBank::set_specs(DetectorSpecs specs) {
         const auto& o = (*specs_)[j];
         if (o.name == n.name && o.type == n.type && o.field == n.field) {
           next[i] = std::move(states_[j]);
+          new_index[j] = i;
           break;
         }
       }
+    }
+  }
+  // The recency list follows the states that were kept.
+  for (auto it = lru_.begin(); it != lru_.end();) {
+    const std::size_t ni = it->detector < new_index.size() ? new_index[it->detector] : kDropped;
+    if (ni == kDropped) {
+      it = lru_.erase(it);
+    } else {
+      it->detector = ni;
+      ++it;
     }
   }
   specs_ = std::move(specs);
@@ -64,13 +99,7 @@ void DetectorBank::evaluate(const Message& msg, std::vector<Alert>& out) {
     if (!std::isfinite(x)) continue;
     stats_.evaluations.add();
 
-    auto& map = states_[i];
-    auto it = map.find(std::string_view(msg.device));
-    if (it == map.end()) {
-      it = map.emplace(msg.device, State{}).first;
-      stats_.tracked.add(1);
-    }
-    State& st = it->second;
+    State& st = state_for(i, msg.device);
     const bool cooled = !st.published_any || now - st.last_published_mono_ms >= spec.cooldown_ms;
 
     auto make = [&](AlertKind kind, double limit, double score) {

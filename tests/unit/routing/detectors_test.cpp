@@ -127,5 +127,36 @@ TEST_F(DetectorsTest, SetSpecsKeepsStateOfUnchangedDetectors) {
   EXPECT_EQ(stats_.tracked.value(), 0);
 }
 
+TEST_F(DetectorsTest, StateIsCappedLeastRecentlySeenFirst) {
+  DetectorBank bank(specs({threshold(50, 0)}), clock_, stats_, 2);
+  EXPECT_EQ(feed(bank, "a", 60).size(), 1u);  // a raised
+  EXPECT_EQ(feed(bank, "b", 60).size(), 1u);  // b raised
+  EXPECT_TRUE(feed(bank, "a", 61).empty());   // a seen again: b is now the oldest
+  EXPECT_EQ(feed(bank, "c", 10).size(), 0u);  // c evicts b
+  EXPECT_EQ(stats_.evicted.value(), 1u);
+  EXPECT_EQ(bank.tracked(), 2u);
+  EXPECT_EQ(stats_.tracked.value(), 2);
+  // a kept its state: back inside clears; b starts afresh: no clear for it.
+  auto out = feed(bank, "a", 40);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, AlertKind::kCleared);
+  EXPECT_TRUE(feed(bank, "b", 40).empty());
+}
+
+TEST_F(DetectorsTest, CapAndRecencySurviveADetectorChange) {
+  auto t2 = threshold(50, 0);
+  t2.name = "second";
+  DetectorBank bank(specs({threshold(50, 0), t2}), clock_, stats_, 3);
+  feed(bank, "a", 60);  // two states: (hot,a) (second,a)
+  bank.set_specs(specs({t2}));  // "hot" dropped with its state
+  EXPECT_EQ(bank.tracked(), 1u);
+  feed(bank, "b", 60);
+  feed(bank, "c", 60);
+  EXPECT_EQ(stats_.evicted.value(), 0u) << "dropped states freed their places";
+  feed(bank, "d", 60);
+  EXPECT_EQ(stats_.evicted.value(), 1u);
+  EXPECT_EQ(bank.tracked(), 3u);
+}
+
 }  // namespace
 }  // namespace foggate::routing

@@ -50,6 +50,7 @@ struct GatewaySection {
   std::size_t queue_capacity = 4096;  // Default: 4096 tasks per worker
   std::string log_level = "info";     // Default: info
   bool remote_config = true;          // Default: true (sections over retained MQTT topics)
+  std::size_t max_tracked_devices = 100'000;  // Default: 100000 (detector, device) states; least recently seen evicted
   std::string config_key_file;        // Default: none; with a key only signed sections apply
 };
 

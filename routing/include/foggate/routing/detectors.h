@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -81,14 +82,21 @@ struct DetectorStats {
   Counter cleared;
   Counter anomalies;
   Counter suppressed;
+  Counter evicted;         // states dropped for the cap, least recently seen first
   Gauge tracked;           // (detector, device) states held
 };
 
 using DetectorSpecs = std::shared_ptr<const std::vector<DetectorSpec>>;
 
+// State is capped: past max_states (detector, device) pairs, the least
+// recently seen one is dropped (counted in `evicted`), so a publisher that
+// invents device ids cannot grow memory without bound. A device seen again
+// after eviction starts afresh (threshold inside the band, anomaly warm-up).
 class DetectorBank {
  public:
-  DetectorBank(DetectorSpecs specs, const Clock& clock, DetectorStats& stats);
+  static constexpr std::size_t kDefaultMaxStates = 100'000;
+  DetectorBank(DetectorSpecs specs, const Clock& clock, DetectorStats& stats,
+               std::size_t max_states = kDefaultMaxStates);
   ~DetectorBank();
 
   // Replaces the detector set. State is kept for detectors whose name, type
@@ -108,9 +116,18 @@ class DetectorBank {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
   using StateMap = std::unordered_map<std::string, State, Hash, std::equal_to<>>;
+  struct LruKey {
+    std::size_t detector;
+    std::string device;
+  };
+  using Lru = std::list<LruKey>;  // front: most recently seen
+
+  State& state_for(std::size_t detector, const std::string& device);
 
   DetectorSpecs specs_;
   std::vector<StateMap> states_;  // parallel to *specs_
+  Lru lru_;
+  const std::size_t max_states_;
   const Clock& clock_;
   DetectorStats& stats_;
 };

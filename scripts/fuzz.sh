@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz/) with clang into build-fuzz/ and runs
+# each for SECONDS (default 60) on a scratch copy of fuzz/corpus/<target>/,
+# so the seed corpus in the repository is never changed. Crash inputs land
+# in build-fuzz/artifacts/<target>/. Prints one line per target; exits 1 if
+# any target crashed, 2 on a build failure.
+#
+#   scripts/fuzz.sh [SECONDS]
+set -euo pipefail
+
+SECONDS_PER_TARGET="${1:-60}"
+if ! [[ "$SECONDS_PER_TARGET" =~ ^[1-9][0-9]*$ ]]; then
+  echo "usage: $0 [SECONDS]  (a positive integer, default 60)" >&2
+  exit 2
+fi
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="$ROOT/build-fuzz"
+TARGETS=(payload_decoder json topic config uplink_batch config_envelope)
+
+if ! CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -G Ninja \
+      -DFOGGATE_FUZZ=ON -DFOGGATE_WERROR=OFF -DFOGGATE_TESTS=OFF >"$BUILD.configure.log" 2>&1; then
+  cat "$BUILD.configure.log" >&2
+  echo "fuzz: configure failed" >&2
+  exit 2
+fi
+rm -f "$BUILD.configure.log"
+if ! cmake --build "$BUILD" --target "${TARGETS[@]/%/_fuzz}" >/dev/null; then
+  echo "fuzz: build failed (cmake --build $BUILD for details)" >&2
+  exit 2
+fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/foggate-fuzz.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+
+failed=0
+for t in "${TARGETS[@]}"; do
+  corpus="$WORK/$t"
+  artifacts="$BUILD/artifacts/$t"
+  log="$BUILD/artifacts/$t.log"
+  mkdir -p "$corpus" "$artifacts"
+  if [[ -d "$ROOT/fuzz/corpus/$t" ]]; then
+    cp -r "$ROOT/fuzz/corpus/$t/." "$corpus/"
+  fi
+  # -max_total_time bounds the run; timeout(1) is the backstop should the
+  # process hang outside libFuzzer's own watchdog.
+  set +e
+  timeout --signal=KILL $((SECONDS_PER_TARGET + 60)) \
+    "$BUILD/fuzz/${t}_fuzz" "$corpus" \
+      -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+      -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1
+  rc=$?
+  set -e
+  runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)"
+  if [[ $rc -eq 0 ]]; then
+    printf '%-16s ok     %s runs\n' "$t" "${runs:-?}"
+  else
+    artifact="$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n1)"
+    printf '%-16s CRASH  %s (exit %d, log %s)\n' "$t" "${artifact:-no artifact}" "$rc" "$log"
+    failed=1
+  fi
+done
+exit "$failed"

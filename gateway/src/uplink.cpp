@@ -281,7 +281,7 @@ struct Uplink::Impl {
         int64_t wait = std::min<int64_t>(next_commit - now, 100);
         if (token_wait > 0) wait = std::min(wait, token_wait);
         wake.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait, 1)),
-                      [&] { return stopping || !inbox.empty() || !acked.empty() || !nacked.empty(); });
+                      [&] { return stopping || next_cfg || !inbox.empty() || !acked.empty() || !nacked.empty(); });
         items.swap(inbox);  // O(1) under the lock: workers and acks are not held up
         acks.swap(acked);
         nacks.swap(nacked);

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages foggate needs to build, test and run its demo.
-# Idempotent: asks dpkg first and runs apt-get only for what is missing.
+# Installs the Debian packages foggate needs to build, test and run its demo,
+# plus any extra packages named on the command line (scripts/fuzz.sh asks for
+# clang this way). Idempotent: asks dpkg first and runs apt-get only for what
+# is missing.
+#
+#   scripts/deps.sh [EXTRA_PACKAGE...]
 set -euo pipefail
 
 PACKAGES=(
@@ -9,6 +13,14 @@ PACKAGES=(
   zlib1g-dev libsqlite3-dev libgtest-dev
   mosquitto mosquitto-clients libcoap3-bin python3 python3-msgpack openssl
 )
+for p in "$@"; do
+  # Debian package names only: nothing that apt-get could take as an option.
+  if ! [[ "$p" =~ ^[a-z0-9][a-z0-9+.-]+$ ]]; then
+    echo "deps.sh: not a package name: $p" >&2
+    exit 2
+  fi
+  PACKAGES+=("$p")
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do

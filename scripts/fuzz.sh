@@ -2,8 +2,14 @@
 # Builds the libFuzzer targets (fuzz/) with clang into build-fuzz/ and runs
 # each for SECONDS (default 60) on a scratch copy of fuzz/corpus/<target>/,
 # so the seed corpus in the repository is never changed. Crash inputs land
-# in build-fuzz/artifacts/<target>/. Prints one line per target; exits 1 if
-# any target crashed, 2 on a build failure.
+# in build-fuzz/artifacts/<target>/, each target's log beside them.
+# Prints one line per target; exits 1 if any target crashed, 2 on a build
+# failure.
+#
+# Installs what is missing first (scripts/deps.sh plus clang, its
+# libFuzzer/sanitizer runtimes and llvm-symbolizer), so it runs on a fresh
+# Debian bookworm; CI (.ci/run) calls it with 15 seconds per target.
+# build-fuzz/ carries its own .gitignore, so it never shows up in git.
 #
 #   scripts/fuzz.sh [SECONDS]
 set -euo pipefail
@@ -16,15 +22,25 @@ fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build-fuzz"
-TARGETS=(payload_decoder json topic config uplink_batch config_envelope)
+TARGETS=(payload_decoder json topic config uplink_batch config_envelope coap_request)
 
+# On bookworm clang is clang 14. Its libFuzzer and ASan/UBSan runtimes
+# (libclang_rt.fuzzer-x86_64.a and friends) are in libclang-rt-14-dev, which
+# clang only recommends and deps.sh installs without recommends: name it.
+# llvm provides llvm-symbolizer, without which sanitizer stack traces have
+# no function names or lines.
+"$ROOT/scripts/deps.sh" clang libclang-rt-14-dev llvm
+
+mkdir -p "$BUILD"
+# /build*/ in the top .gitignore covers this too; this one holds wherever
+# the tree is and whatever happens to the top file.
+[[ -f "$BUILD/.gitignore" ]] || printf '*\n' >"$BUILD/.gitignore"
 if ! CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -G Ninja \
-      -DFOGGATE_FUZZ=ON -DFOGGATE_WERROR=OFF -DFOGGATE_TESTS=OFF >"$BUILD.configure.log" 2>&1; then
-  cat "$BUILD.configure.log" >&2
+      -DFOGGATE_FUZZ=ON -DFOGGATE_WERROR=OFF -DFOGGATE_TESTS=OFF >"$BUILD/configure.log" 2>&1; then
+  cat "$BUILD/configure.log" >&2
   echo "fuzz: configure failed" >&2
   exit 2
 fi
-rm -f "$BUILD.configure.log"
 if ! cmake --build "$BUILD" --target "${TARGETS[@]/%/_fuzz}" >/dev/null; then
   echo "fuzz: build failed (cmake --build $BUILD for details)" >&2
   exit 2

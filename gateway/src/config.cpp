@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -42,6 +43,46 @@ bool valid_broker_uri(std::string_view u) {
   for (std::string_view scheme : {"tcp://", "mqtt://", "ssl://", "mqtts://"})
     if (u.starts_with(scheme) && u.size() > scheme.size()) return true;
   return false;
+}
+
+bool valid_env_name(std::string_view s) {
+  if (s.empty() || (s[0] >= '0' && s[0] <= '9')) return false;
+  for (char c : s)
+    if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))) return false;
+  return true;
+}
+
+// The credential and TLS keys shared by the broker and uplink sections.
+template <typename Section>
+void parse_auth(ObjectReader& r, Section& out, ConfigIssues& issues) {
+  r.string("username", out.username);
+  r.string("password", out.password, false, false);
+  r.string("password_file", out.password_file);
+  r.string("password_env", out.password_env);
+  if (!out.password_env.empty() && !valid_env_name(out.password_env))
+    r.fail(r.path_of("password_env"), "not an environment variable name");
+  if (int(!out.password.empty()) + int(!out.password_file.empty()) + int(!out.password_env.empty()) > 1)
+    r.fail(r.path(), "use only one of password, password_file and password_env");
+  if (const auto* t = r.get("tls")) {
+    ObjectReader tr(*t, r.path_of("tls"), issues);
+    tr.string("ca_file", out.tls.ca_file);
+    tr.string("cert_file", out.tls.cert_file);
+    tr.string("key_file", out.tls.key_file);
+    tr.boolean("verify_hostname", out.tls.verify_hostname);
+    std::string min_version = "1.2";
+    tr.string("min_version", min_version);
+    // Paho C 1.3.12 (Debian bookworm) can pin TLS 1.2 exactly but cannot
+    // set a floor of 1.3; OpenSSL 3 already refuses anything below 1.2.
+    if (min_version == "1.3")
+      tr.fail(tr.path_of("min_version"), "1.3 cannot be enforced by this Paho build; require TLS 1.3 on the broker instead");
+    else if (min_version != "1.2")
+      tr.fail(tr.path_of("min_version"), "use \"1.2\"");
+    if (out.tls.cert_file.empty() != out.tls.key_file.empty())
+      tr.fail(tr.path(), "cert_file and key_file go together (mutual TLS needs both)");
+    const bool any_tls = std::any_of(out.uris.begin(), out.uris.end(), [](const auto& u) { return protocols::is_tls_uri(u); });
+    if (!out.uris.empty() && !any_tls)
+      tr.fail(tr.path(), "applies to ssl:// or mqtts:// URIs only, and none is configured");
+  }
 }
 
 void parse_priority(ObjectReader& r, std::string_view key, Priority& out) {
@@ -184,8 +225,7 @@ void parse_broker_section(const JsonValue& v, const std::string& path, BrokerSec
   r.string("client_id", out.client_id);
   if (out.client_id.size() > 128) r.fail(r.path_of("client_id"), "longer than 128 characters");
   r.integer("keepalive_s", out.keepalive_s, 5, 3600);
-  r.string("username", out.username);
-  r.string("password", out.password, false, false);
+  parse_auth(r, out, issues);
 }
 
 void parse_ingest_section(const JsonValue& v, const std::string& path, IngestSection& out, ConfigIssues& issues) {
@@ -265,8 +305,7 @@ void parse_uplink_section(const JsonValue& v, const std::string& path, UplinkSec
     });
   }
   r.string("client_id", out.client_id);
-  r.string("username", out.username);
-  r.string("password", out.password, false, false);
+  parse_auth(r, out, issues);
   r.string("topic_prefix", out.topic_prefix);
   if (!out.topic_prefix.empty() && out.topic_prefix.find_first_of("+#") != std::string::npos)
     r.fail(r.path_of("topic_prefix"), "must not contain wildcards");

@@ -13,6 +13,7 @@
 #include "foggate/routing/detectors.h"
 #include "ingest.h"
 #include "remote_config.h"
+#include "secrets.h"
 #include "uplink.h"
 
 namespace foggate::gateway {
@@ -54,6 +55,7 @@ struct Gateway::Impl {
   std::atomic<uint64_t> detector_generation{0};
   std::unique_ptr<RemoteConfig> remote;
   std::atomic<bool> coap_restart{false};
+  std::atomic<bool> reload_requested{false};
   std::atomic<bool> pattern_mismatch_logged{false};
   Counter worker_errors;  // tasks that threw (allocation failure): dropped, counted
   protocols::CoapStats coap_stats;  // outlives every CoapServer instance
@@ -280,6 +282,7 @@ struct Gateway::Impl {
       stop_cv.wait_for(lock, std::chrono::milliseconds(100));
       if (stopping) break;
       lock.unlock();
+      if (reload_requested.exchange(false)) reload();
       subscriber->tick();
       publisher->tick();
       if (remote) {
@@ -304,6 +307,21 @@ struct Gateway::Impl {
       }
       lock.lock();
     }
+  }
+
+  // On the supervisor thread, the one that ticks the MQTT clients.
+  void reload() {
+    const auto cfg = live.load();
+    protocols::MqttOptions site;
+    if (auto r = apply_credentials(cfg->broker, site); !r) {
+      log::error("gateway", "reload: site broker credentials unusable; keeping the current ones",
+                 {{"detail", r.error().detail}});
+    } else {
+      publisher->renew_credentials(site.username, site.password, site.tls);
+      subscriber->renew_credentials(site.username, site.password, site.tls);
+    }
+    if (uplink && cfg->uplink.enabled()) uplink->reconfigure(cfg->uplink);
+    log::info("gateway", "credentials reloaded");
   }
 
   void publish_metrics() {
@@ -381,6 +399,11 @@ Gateway::~Gateway() { stop(); }
 
 void Gateway::set_forward_sink(std::shared_ptr<routing::ForwardSink> sink) { impl_->forward_sink.store(std::move(sink)); }
 
+void Gateway::reload_credentials() {
+  impl_->reload_requested = true;
+  impl_->stop_cv.notify_all();
+}
+
 uint16_t Gateway::coap_port() const { return impl_->coap_port.load(); }
 
 void Gateway::collect(MetricSink& out) const { impl_->collect(out); }
@@ -398,6 +421,9 @@ Result<void> Gateway::start() {
     g.config = g.remote->effective();
   }
   const auto& cfg = g.config;
+  // Before anything starts: a missing password file stops start-up cleanly.
+  protocols::MqttOptions site_credentials;
+  if (auto r = apply_credentials(cfg.broker, site_credentials); !r) return r;
   g.live.store(std::make_shared<const Config>(cfg));
   g.detector_specs.store(std::make_shared<const std::vector<routing::DetectorSpec>>(cfg.detectors));
   if (!g.forward_sink.load() && cfg.uplink.enabled()) {
@@ -424,8 +450,9 @@ Result<void> Gateway::start() {
   pub.client_id = cfg.broker.client_id + "-pub";
   pub.clean_session = true;
   pub.keepalive_s = cfg.broker.keepalive_s;
-  pub.username = cfg.broker.username;
-  pub.password = cfg.broker.password;
+  pub.username = site_credentials.username;
+  pub.password = site_credentials.password;
+  pub.tls = site_credentials.tls;
   pub.will = {g.status_topic(), status_json(cfg.gateway.id, "offline", "connection lost", 0), 1, true};
   g.publisher = std::make_unique<protocols::MqttClient>(pub, g.clock);
   g.publisher->on_connected([&g](bool) { g.announce_online(); });

@@ -18,7 +18,7 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: foggate run [--config FILE]     run the gateway until SIGINT/SIGTERM\n"
+    "usage: foggate run [--config FILE]     run the gateway until SIGINT/SIGTERM (SIGHUP: reload credentials)\n"
     "       foggate check --config FILE     validate a configuration; exit 1 on error\n"
     "       foggate decode [FILE...]        print the messages in uplink batches (stdin without FILE)\n"
     "       foggate decode --uri URI [--topic FILTER] [--count N] [--timeout SECONDS]\n"
@@ -94,6 +94,7 @@ int run(const Args& args) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reload credentials, not stop
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -103,7 +104,10 @@ int run(const Args& args) {
     return 1;
   }
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
+    std::fprintf(stderr, "level=info module=main msg=\"reloading credentials\" signal=SIGHUP\n");
+    gateway.reload_credentials();
+  }
   std::fprintf(stderr, "level=info module=main msg=\"stopping\" signal=%s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   gateway.stop();
   return 0;

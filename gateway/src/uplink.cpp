@@ -12,6 +12,7 @@
 #include "foggate/routing/batcher.h"
 #include "foggate/routing/token_bucket.h"
 #include "foggate/storage/spool.h"
+#include "secrets.h"
 
 namespace foggate::gateway {
 namespace {
@@ -232,15 +233,20 @@ struct Uplink::Impl {
     return 0;
   }
 
+  uint64_t earlier_connect_failures = 0;  // of clients replaced by a reconfigure
+
   std::unique_ptr<protocols::MqttClient> make_client() const {
     protocols::MqttOptions mo;
     mo.uris = cfg.uris;
     mo.client_id = cfg.client_id;
     mo.clean_session = true;  // the spool, not the broker session, holds what is unsent
     mo.keepalive_s = cfg.keepalive_s;
-    mo.username = cfg.username;
-    mo.password = cfg.password;
     mo.max_buffered = 0;  // never let Paho hold batches: they live in the spool
+    if (auto r = apply_credentials(cfg, mo); !r) {
+      // The client still runs (and fails to authenticate, visibly) so the
+      // spool keeps filling and a fixed file is picked up on reload.
+      log::error("uplink", "password unavailable", {{"detail", r.error().detail}});
+    }
     return std::make_unique<protocols::MqttClient>(mo, clock);
   }
 
@@ -252,6 +258,7 @@ struct Uplink::Impl {
     append_pending();
     commit();
     client->stop(1000);
+    earlier_connect_failures += client->stats().connect_failures.value();
     spool->clear_in_flight();
     sending.clear();
     cfg = std::move(next);
@@ -329,6 +336,7 @@ struct Uplink::Impl {
       }
       was_connected = is_connected;
       connected = is_connected;
+      stats.connect_failures.set(static_cast<int64_t>(earlier_connect_failures + client->stats().connect_failures.value()));
       if (stop) {
         // Whatever could not be made durable by now is lost: say so.
         for (const auto& p : pending) lose(p);
@@ -445,6 +453,7 @@ void Uplink::collect(MetricSink& out) const {
   out.push_back({"uplink_in_flight", {}, static_cast<double>(u.stats.in_flight.value())});
   out.push_back({"uplink_inbox_depth", {}, static_cast<double>(u.stats.inbox_depth.value())});
   out.push_back({"uplink_uncommitted_messages", {}, static_cast<double>(u.stats.uncommitted.value())});
+  out.push_back({"uplink_connect_failures_total", {}, static_cast<double>(u.stats.connect_failures.value())});
   out.push_back({"uplink_publish_failures_total", {}, static_cast<double>(u.stats.publish_failures.value())});
   out.push_back({"uplink_encode_errors_total", {}, static_cast<double>(u.stats.encode_errors.value())});
   out.push_back({"uplink_read_errors_total", {}, static_cast<double>(u.stats.read_errors.value())});

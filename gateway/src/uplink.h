@@ -48,6 +48,7 @@ struct UplinkStats {
   Gauge in_flight;
   Gauge inbox_depth;
   Gauge uncommitted;  // accepted, not yet durable in the spool: the kill -9 exposure
+  Gauge connect_failures;  // failed connect attempts upstream (TLS refusals included), all clients so far
 };
 
 class Uplink final : public routing::ForwardSink {

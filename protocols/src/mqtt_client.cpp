@@ -3,6 +3,7 @@
 #include <mqtt/async_client.h>
 
 #include <algorithm>
+#include <fstream>
 #include <random>
 
 #include "foggate/base/log.h"
@@ -35,7 +36,12 @@ class MqttClient::Callbacks final : public mqtt::callback, public mqtt::iaction_
   void on_failure(const mqtt::token& tok) override {
     guard([&] {
       owner_.stats_.connect_failures.add();
-      owner_.handle_failure("connect failed, rc=" + std::to_string(tok.get_return_code()));
+      std::string why = "connect failed, rc=" + std::to_string(tok.get_return_code());
+      {
+        std::lock_guard lock(owner_.err_mu_);
+        if (owner_.tls_) why += " (TLS handshake or broker refused; " + owner_.tls_hint_ + ")";
+      }
+      owner_.handle_failure(std::move(why));
     });
   }
   void on_success(const mqtt::token&) override {}
@@ -102,6 +108,21 @@ struct MqttClient::Paho {
   std::unique_ptr<mqtt::async_client> client;
   mqtt::connect_options connect_options;
 };
+
+bool is_tls_uri(std::string_view uri) { return uri.starts_with("ssl://") || uri.starts_with("mqtts://"); }
+
+namespace {
+
+// Paho reports an unreadable file only as a failed connect; checking at
+// start names the file at once.
+Result<void> check_readable(const std::string& path, const char* what) {
+  if (path.empty()) return {};
+  std::ifstream f(path);
+  if (!f) return unexpected(Error::permanent("mqtt_tls", std::string(what) + " " + path + " cannot be read"));
+  return {};
+}
+
+}  // namespace
 
 MqttClient::MqttClient(MqttOptions options, const Clock& clock)
     : options_(std::move(options)), clock_(clock) {}
@@ -181,18 +202,77 @@ Result<void> MqttClient::start() {
     co.set_connect_timeout(options_.connect_timeout_s);
     co.set_automatic_reconnect(false);
     if (options_.uris.size() > 1) co.set_servers(mqtt::string_collection::create(options_.uris));
-    if (!options_.username.empty()) co.set_user_name(options_.username);
-    if (!options_.password.empty()) co.set_password(options_.password);
     if (!options_.will.topic.empty()) {
       co.set_will(mqtt::will_options(options_.will.topic, options_.will.payload, options_.will.qos,
                                      options_.will.retained));
     }
+    if (auto r = set_credentials(co); !r) return r;
     paho_ = std::move(p);
   } catch (const std::exception& e) {
     return unexpected(Error::permanent("mqtt_create", e.what()));
   }
   attempt_connect();
   return {};
+}
+
+Result<void> MqttClient::set_credentials(mqtt::connect_options& co) {
+  co.set_user_name(options_.username);
+  co.set_password(options_.password);
+  if (std::none_of(options_.uris.begin(), options_.uris.end(), [](const auto& u) { return is_tls_uri(u); }))
+    return {};
+  const auto& t = options_.tls;
+  {
+    // OpenSSL's own reason is out of reach (see below): say what to check.
+    std::lock_guard lock(err_mu_);
+    tls_ = true;
+    tls_hint_ = "check that " + (t.ca_file.empty() ? std::string("the system trust store") : t.ca_file) +
+                " signs the broker's certificate, that it is valid now" +
+                (t.verify_hostname ? " and names the URI's host" : "") +
+                (t.cert_file.empty() ? ", and whether the broker requires a client certificate"
+                                     : ", and that the broker trusts " + t.cert_file);
+  }
+  for (auto r : {check_readable(t.ca_file, "CA file"), check_readable(t.cert_file, "certificate file"),
+                 check_readable(t.key_file, "key file")})
+    if (!r) return r;
+  mqtt::ssl_options ssl;
+  if (!t.ca_file.empty()) ssl.set_trust_store(t.ca_file);
+  if (!t.cert_file.empty()) ssl.set_key_store(t.cert_file);
+  if (!t.key_file.empty()) ssl.set_private_key(t.key_file);
+  ssl.set_enable_server_cert_auth(true);
+  ssl.set_verify(t.verify_hostname);
+  // Paho's TLS 1.2 setting pins exactly 1.2; the default method lets
+  // OpenSSL negotiate 1.3, and OpenSSL 3 refuses anything below 1.2 at
+  // its default security level.
+  ssl.set_ssl_version(MQTT_SSL_VERSION_DEFAULT);
+  // No ssl.set_error_handler(): Paho C++ 1.2 copies the options with the
+  // callback but a context pointing at the original object, and OpenSSL
+  // then calls into freed memory on the first handshake error (seen as a
+  // crash with an expired broker certificate).
+  co.set_ssl(std::move(ssl));
+  return {};
+}
+
+void MqttClient::renew_credentials(std::string username, std::string password, MqttTls tls) {
+  options_.username = std::move(username);
+  options_.password = std::move(password);
+  options_.tls = std::move(tls);
+  if (!paho_ || stopping_) return;
+  if (auto r = set_credentials(paho_->connect_options); !r) {
+    log::error("mqtt", "new credentials unusable; keeping the connection",
+               {{"client_id", options_.client_id}, {"detail", r.error().detail}});
+    return;
+  }
+  if (!connected_) return;  // the next attempt uses them
+  try {
+    paho_->client->disconnect(1000)->wait_for(2000);
+  } catch (const std::exception& e) {
+    log::warn("mqtt", "disconnect failed", {{"what", e.what()}});
+  }
+  // A disconnect we asked for gets no connection_lost callback.
+  connected_ = false;
+  failures_in_row_ = 0;
+  next_attempt_ms_ = 0;
+  log::info("mqtt", "reconnecting with renewed credentials", {{"client_id", options_.client_id}});
 }
 
 void MqttClient::attempt_connect() {

@@ -90,7 +90,8 @@ Process::Process(std::vector<std::string> argv, std::string log_path) : log_path
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
-  int rc = posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ);
+  // A bare name ("bash") is looked up on PATH.
+  int rc = posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw std::runtime_error("cannot spawn " + argv[0]);
 }
@@ -153,7 +154,8 @@ void Mosquitto::start() {
   // drops silently, QoS 1 included; the gateway's persistent session must
   // survive longer outages than that.
   const std::string conf = "mosquitto-" + options_.name + ".conf";
-  std::string text = "listener " + std::to_string(port_) +
+  std::string text = options_.extra_listener.empty() ? "" : "per_listener_settings true\n";
+  text += "listener " + std::to_string(port_) +
                      " 127.0.0.1\n"
                      "allow_anonymous true\n"
                      "max_queued_messages 1000000\n"
@@ -162,6 +164,10 @@ void Mosquitto::start() {
   // Started as root, mosquitto switches to user "mosquitto", which cannot
   // write into our private temp dir; "user root" keeps it as it is.
   if (geteuid() == 0) text += "user root\n";
+  if (!options_.extra_listener.empty()) {
+    if (extra_port_ == 0) extra_port_ = free_tcp_port();
+    text += "listener " + std::to_string(extra_port_) + " 127.0.0.1\n" + options_.extra_listener + "\n";
+  }
   if (options_.persistence) {
     std::filesystem::create_directories(dir_.file("persist-" + options_.name));
     text += "persistence true\npersistence_location " + dir_.file("persist-" + options_.name) + "/\n";
@@ -173,6 +179,18 @@ void Mosquitto::start() {
                                     dir_.file("mosquitto-" + options_.name + ".log"));
   if (!eventually([&] { return tcp_accepts(port_); }, 10s))
     throw std::runtime_error("mosquitto did not start: " + proc_->log());
+}
+
+const std::string& dev_pki() {
+  static TempDir dir;
+  static const bool made = [] {
+    int rc = -1;
+    const auto out = run_command({"bash", std::string(FOGGATE_SOURCE_DIR) + "/certs/make-dev-pki.sh", dir.path()}, &rc);
+    if (rc != 0) throw std::runtime_error("certs/make-dev-pki.sh failed: " + out);
+    return true;
+  }();
+  (void)made;
+  return dir.path();
 }
 
 struct Probe::Impl : public mqtt::callback {
@@ -241,14 +259,25 @@ std::vector<Received> Probe::messages(const std::string& filter) const {
 
 Foggate::Foggate(const TempDir& dir, const Mosquitto& broker, std::string extra_json, std::string id,
                  std::string gateway_extra)
-    : dir_(dir), broker_(broker), id_(std::move(id)), coap_port_(free_udp_port()) {
+    : dir_(dir),
+      broker_(broker),
+      id_(std::move(id)),
+      coap_port_(free_udp_port()),
+      extra_json_(std::move(extra_json)),
+      gateway_extra_(std::move(gateway_extra)) {
+  write_config("{\"uris\":[\"" + broker_.uri() + "\"]}");
+}
+
+void Foggate::set_broker(const std::string& broker_json) { write_config(broker_json); }
+
+void Foggate::write_config(const std::string& broker_json) {
   std::string doc = "{\"gateway\":{\"id\":\"" + id_ + "\",\"data_dir\":\"" + dir_.file("data-" + id_) + "\"" +
-                    (gateway_extra.empty() ? "" : "," + gateway_extra) + "},\"broker\":{\"uris\":[\"" + broker_.uri() +
-                    "\"]},\"metrics\":{\"interval_ms\":200},"
+                    (gateway_extra_.empty() ? "" : "," + gateway_extra_) + "},\"broker\":" + broker_json +
+                    ",\"metrics\":{\"interval_ms\":200},"
                     "\"ingest\":{\"mqtt\":[{\"filter\":\"sensors/#\",\"pattern\":\"sensors/{device}/{metric}\"}],"
                     "\"coap\":{\"bind\":\"127.0.0.1\",\"port\":" +
                     std::to_string(coap_port_) + ",\"max_body_bytes\":1024}}";
-  if (!extra_json.empty()) doc += "," + extra_json;
+  if (!extra_json_.empty()) doc += "," + extra_json_;
   doc += "}";
   config_path_ = dir_.file(id_ + ".json");
   dir_.write(id_ + ".json", doc);
@@ -284,6 +313,10 @@ void Foggate::kill9() {
   if (proc_) proc_->kill9();
 }
 
+void Foggate::hangup() {
+  if (proc_) ::kill(proc_->pid(), SIGHUP);
+}
+
 double Foggate::metric(Probe& probe, const std::string& key) {
   const std::string topic = "foggate/" + id_ + "/metrics";
   const std::size_t before = probe.messages(topic).size();
@@ -297,8 +330,11 @@ double Foggate::metric(Probe& probe, const std::string& key) {
 }
 
 double Foggate::wait_metric(Probe& probe, const std::string& key, const std::function<bool(double)>& pred) {
+  // Bounded in total: a probe not subscribed to the metrics topic fails
+  // the test within the deadline instead of hanging it.
+  const auto deadline = std::chrono::steady_clock::now() + 45s;
   double v = -1;
-  for (int i = 0; i < 100; ++i) {
+  while (std::chrono::steady_clock::now() < deadline) {
     v = metric(probe, key);
     if (pred(v)) break;
   }

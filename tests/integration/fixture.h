@@ -47,6 +47,7 @@ class Process {
   // SIGTERM, then wait up to `grace`; SIGKILL after that. Returns the exit status.
   int stop(std::chrono::milliseconds grace = 10s);
   void kill9();
+  void hangup();  // SIGHUP: reload credentials
   // Waits for the process to exit by itself; returns its exit code, or -1 on timeout.
   int wait_exit(std::chrono::milliseconds timeout);
   std::string log() const;
@@ -61,12 +62,17 @@ struct BrokerOptions {
   std::string name = "site";  // names its files in the temp dir
   bool persistence = false;   // keep sessions across a broker restart
   bool start = true;          // start in the constructor
+  // mosquitto.conf lines for a second loopback listener (extra_port()),
+  // e.g. TLS files or a password file; the first listener stays anonymous
+  // and plain for probes.
+  std::string extra_listener;
 };
 
 class Mosquitto {
  public:
   explicit Mosquitto(const TempDir& dir, BrokerOptions options = {});
   uint16_t port() const { return port_; }
+  uint16_t extra_port() const { return extra_port_; }
   std::string uri() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
   void stop() {
     if (proc_) proc_->stop();
@@ -77,8 +83,13 @@ class Mosquitto {
   const TempDir& dir_;
   BrokerOptions options_;
   uint16_t port_;
+  uint16_t extra_port_ = 0;
   std::unique_ptr<Process> proc_;
 };
+
+// A development PKI made once per test run by certs/make-dev-pki.sh
+// (ca.crt, server.crt, client.crt, other-ca.crt, ...); returns its folder.
+const std::string& dev_pki();
 
 struct Received {
   std::string topic;
@@ -120,8 +131,12 @@ class Foggate {
   void start(bool wait_online = true);
   int stop();  // SIGTERM
   void kill9();
+  void hangup();  // SIGHUP: reload credentials
+  // Replaces the generated "broker" section (JSON object text) before start().
+  void set_broker(const std::string& broker_json);
   const std::string& id() const { return id_; }
   uint16_t coap_port() const { return coap_port_; }
+  const std::string& config_path() const { return config_path_; }
   std::string log() const { return proc_ ? proc_->log() : ""; }
   bool running() { return proc_ && proc_->running(); }
   // The newest metrics document's value for `key` (e.g.
@@ -138,7 +153,10 @@ class Foggate {
   const Mosquitto& broker_;
   std::string id_;
   uint16_t coap_port_;
+  std::string extra_json_;
+  std::string gateway_extra_;
   std::string config_path_;
+  void write_config(const std::string& broker_json);
   std::unique_ptr<Process> proc_;
 };
 

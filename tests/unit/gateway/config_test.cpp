@@ -126,3 +126,35 @@ TEST(ConfigTest, LoadFileThrowsWithIssues) {
 
 }  // namespace
 }  // namespace foggate::gateway
+
+namespace foggate::gateway {
+namespace {
+
+TEST(ConfigAuthTest, TlsAndPasswordSourcesParse) {
+  auto r = parse_config(R"({"broker":{"uris":["ssl://site:8883"],"username":"gw","password_env":"SITE_PW",
+                              "tls":{"ca_file":"/etc/foggate/tls/ca.crt","cert_file":"/c.crt","key_file":"/c.key"}},
+                            "uplink":{"uris":["mqtts://cloud:8883"],"password_file":"/run/credentials/pw",
+                              "tls":{"min_version":"1.2","verify_hostname":false}}})");
+  ASSERT_TRUE(r.has_value()) << format_issues(r.error());
+  EXPECT_EQ(r->broker.password_env, "SITE_PW");
+  EXPECT_EQ(r->broker.tls.ca_file, "/etc/foggate/tls/ca.crt");
+  EXPECT_EQ(r->broker.tls.key_file, "/c.key");
+  EXPECT_TRUE(r->broker.tls.verify_hostname);
+  EXPECT_EQ(r->uplink.password_file, "/run/credentials/pw");
+  EXPECT_FALSE(r->uplink.tls.verify_hostname);
+}
+
+TEST(ConfigAuthTest, BadCombinationsAreRefusedWithTheirPath) {
+  auto issues = issues_of(R"({"broker":{"uris":["tcp://site:1883"],"password":"x","password_file":"/pw",
+                                        "tls":{"cert_file":"/c.crt"}},
+                              "uplink":{"uris":["ssl://cloud:8883"],"password_env":"9BAD",
+                                        "tls":{"min_version":"1.3"}}})");
+  EXPECT_TRUE(has_issue(issues, "broker", "only one of password"));
+  EXPECT_TRUE(has_issue(issues, "broker.tls", "go together"));
+  EXPECT_TRUE(has_issue(issues, "broker.tls", "ssl://"));
+  EXPECT_TRUE(has_issue(issues, "uplink.password_env", "environment variable"));
+  EXPECT_TRUE(has_issue(issues, "uplink.tls.min_version", "1.3"));
+}
+
+}  // namespace
+}  // namespace foggate::gateway

@@ -20,6 +20,7 @@
 #include "foggate/base/result.h"
 #include "foggate/protocols/coap_server.h"
 #include "foggate/protocols/json.h"
+#include "foggate/protocols/mqtt_client.h"
 #include "foggate/protocols/payload_decoder.h"
 #include "foggate/routing/batcher.h"
 #include "foggate/routing/detectors.h"
@@ -60,6 +61,9 @@ struct BrokerSection {
   int keepalive_s = 30;               // Default: 30 s
   std::string username;               // Default: none
   std::string password;               // Default: none; never printed
+  std::string password_file;          // Default: none; its content (trailing newline stripped) is the password
+  std::string password_env;           // Default: none; this environment variable holds the password
+  protocols::MqttTls tls;             // for ssl:// URIs; Default: system trust store, hostname checked
 };
 
 struct MqttIngest {
@@ -95,6 +99,9 @@ struct UplinkSection {
   std::string client_id;              // Default: "foggate-<gateway id>-uplink"
   std::string username;               // Default: none
   std::string password;               // Default: none; never printed
+  std::string password_file;          // Default: none; as in BrokerSection
+  std::string password_env;           // Default: none; as in BrokerSection
+  protocols::MqttTls tls;             // for ssl:// URIs; Default: system trust store, hostname checked
   std::string topic_prefix;           // Default: "foggate/<gateway id>/uplink"; topic = prefix/<priority>
   int keepalive_s = 30;               // Default: 30 s
   int max_inflight = 8;               // Default: 8 unacknowledged batches

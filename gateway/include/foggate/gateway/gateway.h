@@ -46,6 +46,11 @@ class Gateway {
   // Idempotent; see the header comment for the order.
   void stop();
 
+  // Rotation (SIGHUP): reads passwords, certificates, keys and the CoAP
+  // pre-shared keys again and reconnects with them, on the supervisor
+  // thread; nothing queued or spooled is lost. Any thread; returns at once.
+  void reload_credentials();
+
   // The CoAP port actually bound (0 when CoAP is off).
   uint16_t coap_port() const;
   // Every counter and gauge, for the metrics topic.

@@ -27,6 +27,10 @@
 #include "foggate/base/counter.h"
 #include "foggate/base/result.h"
 
+namespace mqtt {
+class connect_options;
+}
+
 namespace foggate::protocols {
 
 struct MqttWill {
@@ -34,6 +38,15 @@ struct MqttWill {
   std::string payload;
   int qos = 1;
   bool retained = true;
+};
+
+// TLS for ssl:// and mqtts:// URIs (OpenSSL inside Paho). Files are read at
+// every connect attempt, so replacing them and reconnecting rotates them.
+struct MqttTls {
+  std::string ca_file;        // Default: none = the system trust store
+  std::string cert_file;      // Default: none; with key_file = mutual TLS
+  std::string key_file;       // Default: none; never logged
+  bool verify_hostname = true;  // Default: true (the URI host must match the certificate)
 };
 
 struct MqttSubscription {
@@ -53,7 +66,11 @@ struct MqttOptions {
   std::string username;             // Default: none
   std::string password;             // Default: none; never logged
   MqttWill will;                    // empty topic = no Last Will
+  MqttTls tls;                      // used for ssl:// and mqtts:// URIs
 };
+
+// True for URIs that need TLS (ssl://, mqtts://).
+bool is_tls_uri(std::string_view uri);
 
 struct MqttStats {
   Counter connects;         // successful connects
@@ -85,10 +102,16 @@ class MqttClient {
   void on_connected(ConnectHandler h) { on_connected_ = std::move(h); }
 
   // Creates the Paho client and starts the first connect attempt.
-  // Error "mqtt_create" for an invalid URI or client id.
+  // Error "mqtt_create" for an invalid URI or client id, "mqtt_tls" when a
+  // configured TLS file cannot be read (detail names the file).
   Result<void> start();
   // Starts a reconnect attempt when disconnected and the backoff is over.
   void tick();
+  // Replaces user name, password and TLS settings (rotation: the files are
+  // read again too) and, when connected, drops the connection so the next
+  // one uses them. From the thread that calls tick(). Unreadable TLS files
+  // are logged and the current settings kept.
+  void renew_credentials(std::string username, std::string password, MqttTls tls);
   // Disconnects (publishing nothing more), waiting at most timeout_ms for
   // in-flight publishes to complete.
   void stop(int timeout_ms = 2000);
@@ -112,6 +135,7 @@ class MqttClient {
 
  private:
   class Callbacks;
+  Result<void> set_credentials(mqtt::connect_options& co);
   void attempt_connect();
   void handle_connected();
   void handle_failure(std::string why);
@@ -133,6 +157,8 @@ class MqttClient {
   std::atomic<int> failures_in_row_{0};
   mutable std::mutex err_mu_;
   std::string last_error_;  // guarded by err_mu_
+  bool tls_ = false;        // guarded by err_mu_
+  std::string tls_hint_;    // guarded by err_mu_; what to check when a TLS connect fails
   MqttStats stats_;
 };
 

@@ -206,6 +206,7 @@ void parse_gateway_section(const JsonValue& v, const std::string& path, GatewayS
   r.boolean("remote_config", out.remote_config);
   r.integer("max_tracked_devices", out.max_tracked_devices, 16, 100'000'000);
   r.string("config_key_file", out.config_key_file);
+  r.integer("cert_expiry_warn_days", out.cert_expiry_warn_days, 0, 3650);
   r.string("log_level", out.log_level);
   if (out.log_level != "debug" && out.log_level != "info" && out.log_level != "warn" && out.log_level != "error")
     r.fail(r.path_of("log_level"), "use debug, info, warn or error");
@@ -257,6 +258,21 @@ void parse_ingest_section(const JsonValue& v, const std::string& path, IngestSec
     cr.integer("max_body_bytes", out.coap.max_body_bytes, 16, 16 * 1024 * 1024);
     cr.integer("overload_max_age_s", out.coap.overload_max_age_s, 0, 3600);
   }
+  if (const auto* c = r.get("coaps")) {
+    ObjectReader cr(*c, r.path_of("coaps"), issues);
+    cr.boolean("enabled", out.coap.dtls.enabled);
+    cr.string("bind", out.coap.dtls.bind);
+    cr.integer("port", out.coap.dtls.port, 0, 65535);
+    cr.string("psk_file", out.coaps_psk_file);
+    // Keys live in a file, never in this section: ingest can arrive over
+    // retained MQTT topics, readable by whoever may subscribe to them.
+    if (out.coap.dtls.enabled && out.coaps_psk_file.empty())
+      cr.fail(cr.path_of("psk_file"), "required when coaps is enabled");
+  }
+  out.coap.plain = out.coap_enabled;
+  if (out.coap_enabled && out.coap.dtls.enabled && out.coap.port != 0 && out.coap.port == out.coap.dtls.port &&
+      out.coap.bind == out.coap.dtls.bind)
+    r.fail(r.path_of("coaps.port"), "the same as coap.port");
   if (const auto* p = r.get("payload")) {
     ObjectReader pr(*p, r.path_of("payload"), issues);
     pr.string("timestamp_field", out.payload.timestamp_field);
@@ -264,6 +280,7 @@ void parse_ingest_section(const JsonValue& v, const std::string& path, IngestSec
     pr.integer("max_fields", out.payload.max_fields, 1, 4096);
     pr.integer("max_depth", out.payload.max_depth, 1, 64);
     pr.integer("max_string", out.payload.max_string, 1, 1 << 20);
+    pr.integer("max_topic_bytes", out.payload.max_topic_bytes, 16, 65535);
   }
 }
 

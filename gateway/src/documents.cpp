@@ -1,5 +1,6 @@
 #include "documents.h"
 
+#include "cert_watch.h"
 #include "foggate/protocols/json.h"
 
 namespace foggate::gateway {
@@ -23,6 +24,29 @@ std::string alert_topic(std::string_view gateway_id, const routing::Alert& a) {
   t += '/';
   t += topic_level(a.device);
   return t;
+}
+
+std::string cert_expiry_alert_json(std::string_view gateway_id, const CertExpiryWarning& w, int64_t now_ms) {
+  std::string out = "{\"gateway\":";
+  append_json_string(out, gateway_id);
+  out += ",\"kind\":\"certificate_expiry\",\"severity\":";
+  append_json_string(out, w.expired ? "critical" : "warning");
+  out += ",\"role\":";
+  append_json_string(out, w.role);
+  out += ",\"path\":";
+  append_json_string(out, w.path);
+  out += ",\"subject\":";
+  append_json_string(out, w.subject);
+  out += ",\"not_after_ms\":";
+  append_json_number(out, static_cast<double>(w.not_after_ms));
+  out += ",\"days_left\":";
+  append_json_number(out, static_cast<double>(w.days_left));
+  out += ",\"expired\":";
+  out += w.expired ? "true" : "false";
+  out += ",\"time_ms\":";
+  append_json_number(out, static_cast<double>(now_ms));
+  out += '}';
+  return out;
 }
 
 std::string alert_json(std::string_view gateway_id, const routing::Alert& a) {

@@ -15,6 +15,11 @@ namespace foggate::gateway {
 std::string alert_topic(std::string_view gateway_id, const routing::Alert& a);
 std::string alert_json(std::string_view gateway_id, const routing::Alert& a);
 
+// A configured certificate expires soon (warning) or has expired
+// (critical); published on foggate/<gateway>/alerts/<severity>/<gateway>.
+struct CertExpiryWarning;
+std::string cert_expiry_alert_json(std::string_view gateway_id, const CertExpiryWarning& w, int64_t now_ms);
+
 // Retained presence on foggate/<gateway>/status.
 std::string status_json(std::string_view gateway_id, std::string_view state, std::string_view reason,
                         int64_t since_ms);

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cert_watch.h"
 #include "documents.h"
 #include "foggate/base/log.h"
 #include "foggate/message/topic.h"
@@ -56,6 +57,8 @@ struct Gateway::Impl {
   std::unique_ptr<RemoteConfig> remote;
   std::atomic<bool> coap_restart{false};
   std::atomic<bool> reload_requested{false};
+  std::unique_ptr<CertWatch> cert_watch;  // supervisor thread only (after start)
+  Counter cert_alerts;
   std::atomic<bool> pattern_mismatch_logged{false};
   Counter worker_errors;  // tasks that threw (allocation failure): dropped, counted
   protocols::CoapStats coap_stats;  // outlives every CoapServer instance
@@ -193,16 +196,44 @@ struct Gateway::Impl {
     const bool ok = r.has_value();
     opened.set_value(std::move(r));
     if (!ok) return;
-    log::info("coap", "listening", {{"bind", options.bind}, {"port", std::to_string(coap_port.load())}});
+    log::info("coap", "listening",
+              {{"bind", options.plain ? options.bind : "-"}, {"port", std::to_string(coap_port.load())},
+               {"dtls_bind", options.dtls.enabled ? options.dtls.bind : "-"},
+               {"dtls_port", std::to_string(server.dtls_port())},
+               {"dtls_identities", std::to_string(options.dtls.keys.size())}});
     while (!stop_requested() && !coap_restart) server.poll(100);
   }
 
-  // Starts the CoAP thread and waits until its endpoint is bound (or not).
-  Result<void> start_coap(const protocols::CoapOptions& options) {
+  // Starts the CoAP thread and waits until its endpoints are bound (or not).
+  // The coaps key file is read here, so a restart picks up a rotated one.
+  Result<void> start_coap(const IngestSection& in) {
+    protocols::CoapOptions options = in.coap;
+    if (options.dtls.enabled) {
+      auto keys = read_psk_file(in.coaps_psk_file);
+      if (!keys) return unexpected(keys.error());
+      options.dtls.keys = std::move(*keys);
+    }
     std::promise<Result<void>> opened;
     auto fut = opened.get_future();
     coap_thread = std::jthread([this, options, p = std::move(opened)]() mutable { run_coap(options, std::move(p)); });
     return fut.get();
+  }
+
+  static bool coap_wanted(const IngestSection& in) { return in.coap_enabled || in.coap.dtls.enabled; }
+
+  // Stops the CoAP thread and serves `next` instead; when that fails, goes
+  // back to `before` (which worked) so devices keep being served.
+  void restart_coap(const IngestSection& before, const IngestSection& next) {
+    coap_restart = true;
+    if (coap_thread.joinable()) coap_thread.join();
+    coap_restart = false;
+    coap_port = 0;
+    if (!coap_wanted(next)) return;
+    if (auto r = start_coap(next); !r) {
+      coap_rebind_failures.add();
+      log::error("coap", "cannot serve with the new settings; keeping the old ones", {{"detail", r.error().detail}});
+      if (coap_wanted(before)) (void)start_coap(before);
+    }
   }
 
   // Applies a new effective configuration on the supervisor thread.
@@ -223,23 +254,13 @@ struct Gateway::Impl {
         const auto& oc = before->ingest.coap;
         const auto& nc = next.ingest.coap;
         if (before->ingest.coap_enabled != next.ingest.coap_enabled || oc.bind != nc.bind || oc.port != nc.port ||
-            oc.max_body_bytes != nc.max_body_bytes || oc.overload_max_age_s != nc.overload_max_age_s) {
-          coap_restart = true;
-          if (coap_thread.joinable()) coap_thread.join();
-          coap_restart = false;
-          coap_port = 0;
-          if (next.ingest.coap_enabled) {
-            if (auto r = start_coap(nc); !r) {
-              // Keep serving CoAP: back to the settings that worked.
-              coap_rebind_failures.add();
-              log::error("coap", "cannot serve with the new settings; keeping the old ones",
-                         {{"detail", r.error().detail}});
-              if (before->ingest.coap_enabled) (void)start_coap(oc);
-            }
-          }
-        }
+            oc.max_body_bytes != nc.max_body_bytes || oc.overload_max_age_s != nc.overload_max_age_s ||
+            oc.dtls.enabled != nc.dtls.enabled || oc.dtls.bind != nc.dtls.bind || oc.dtls.port != nc.dtls.port ||
+            before->ingest.coaps_psk_file != next.ingest.coaps_psk_file)
+          restart_coap(before->ingest, next.ingest);
       } else if (name == "uplink") {
         apply_uplink(next);
+        if (cert_watch) cert_watch->set_certificates(watched_certificates(next));
       }
     }
   }
@@ -283,6 +304,7 @@ struct Gateway::Impl {
       if (stopping) break;
       lock.unlock();
       if (reload_requested.exchange(false)) reload();
+      if (cert_watch && cert_watch->due()) check_certificates();
       subscriber->tick();
       publisher->tick();
       if (remote) {
@@ -309,6 +331,34 @@ struct Gateway::Impl {
     }
   }
 
+  // The certificates the configuration points at, for the expiry watch.
+  static std::vector<WatchedCertificate> watched_certificates(const Config& c) {
+    std::vector<WatchedCertificate> out;
+    auto add = [&](const std::vector<std::string>& uris, const protocols::MqttTls& tls, const std::string& role) {
+      if (std::none_of(uris.begin(), uris.end(), [](const auto& u) { return protocols::is_tls_uri(u); })) return;
+      if (!tls.ca_file.empty()) out.push_back({role + ".tls.ca_file", tls.ca_file});
+      if (!tls.cert_file.empty()) out.push_back({role + ".tls.cert_file", tls.cert_file});
+    };
+    add(c.broker.uris, c.broker.tls, "broker");
+    add(c.uplink.uris, c.uplink.tls, "uplink");
+    return out;
+  }
+
+  void check_certificates() {
+    const auto result = cert_watch->check();
+    for (const auto& p : result.problems) log::warn("gateway", "certificate cannot be checked", {{"detail", p}});
+    const auto& id = config.gateway.id;
+    for (const auto& w : result.warnings) {
+      const std::string severity = w.expired ? "critical" : "warning";
+      log::warn("gateway", w.expired ? "certificate has expired" : "certificate expires soon",
+                {{"role", w.role}, {"path", w.path}, {"days_left", std::to_string(w.days_left)}});
+      cert_alerts.add();
+      // Published even while disconnected: Paho holds it until the broker is back.
+      (void)publisher->publish("foggate/" + id + "/alerts/" + severity + "/" + topic_level(id),
+                               cert_expiry_alert_json(id, w, clock.wall_ms()), 1, false);
+    }
+  }
+
   // On the supervisor thread, the one that ticks the MQTT clients.
   void reload() {
     const auto cfg = live.load();
@@ -321,6 +371,16 @@ struct Gateway::Impl {
       subscriber->renew_credentials(site.username, site.password, site.tls);
     }
     if (uplink && cfg->uplink.enabled()) uplink->reconfigure(cfg->uplink);
+    if (cert_watch) cert_watch->set_certificates(watched_certificates(*cfg));
+    if (cfg->ingest.coap.dtls.enabled) {
+      // Check the new key file first: a bad one must not take CoAP down.
+      if (auto keys = read_psk_file(cfg->ingest.coaps_psk_file); !keys) {
+        coap_rebind_failures.add();
+        log::error("coap", "reload: key file unusable; keeping the current keys", {{"detail", keys.error().detail}});
+      } else {
+        restart_coap(cfg->ingest, cfg->ingest);
+      }
+    }
     log::info("gateway", "credentials reloaded");
   }
 
@@ -369,10 +429,16 @@ struct Gateway::Impl {
     const std::pair<const char*, const Counter*> coap[] = {
         {"accepted", &coap_stats.accepted},       {"bad_request", &coap_stats.bad_request},
         {"too_large", &coap_stats.too_large},     {"overloaded", &coap_stats.overloaded},
-        {"not_found", &coap_stats.not_found},     {"handler_error", &coap_stats.handler_errors}};
+        {"not_found", &coap_stats.not_found},     {"handler_error", &coap_stats.handler_errors},
+        {"forbidden", &coap_stats.forbidden}};
     for (const auto& [outcome, c] : coap)
       out.push_back({"coap_responses_total", {{"outcome", outcome}}, static_cast<double>(c->value())});
     out.push_back({"coap_rebind_failures_total", {}, static_cast<double>(coap_rebind_failures.value())});
+    out.push_back({"certificate_expiry_alerts_total", {}, static_cast<double>(cert_alerts.value())});
+    out.push_back({"coap_dtls_refused_total", {{"reason", "unknown_identity"}},
+                   static_cast<double>(coap_stats.dtls_unknown_identity.value())});
+    out.push_back({"coap_dtls_refused_total", {{"reason", "handshake_error"}},
+                   static_cast<double>(coap_stats.dtls_errors.value())});
     if (uplink) uplink->collect(out);
     if (remote) {
       out.push_back({"config_sections_total", {{"outcome", "applied"}}, static_cast<double>(remote->stats().applied.value())});
@@ -482,8 +548,8 @@ Result<void> Gateway::start() {
 
   for (std::size_t i = 0; i < workers; ++i) g.workers.emplace_back([&g, i] { g.run_worker(i); });
 
-  if (cfg.ingest.coap_enabled) {
-    if (auto r = g.start_coap(cfg.ingest.coap); !r) {
+  if (Impl::coap_wanted(cfg.ingest)) {
+    if (auto r = g.start_coap(cfg.ingest); !r) {
       stop();
       return r;
     }
@@ -496,6 +562,8 @@ Result<void> Gateway::start() {
     stop();
     return r;
   }
+  if (cfg.gateway.cert_expiry_warn_days > 0)
+    g.cert_watch = std::make_unique<CertWatch>(Impl::watched_certificates(cfg), cfg.gateway.cert_expiry_warn_days, g.clock);
   g.supervisor = std::jthread([&g] { g.run_supervisor(); });
   g.started = true;
   log::info("gateway", "started", {{"id", cfg.gateway.id}, {"workers", std::to_string(workers)}});

@@ -32,3 +32,17 @@ Result<void> apply_credentials(const Section& s, protocols::MqttOptions& mo) {
 }
 
 }  // namespace foggate::gateway
+
+#include <vector>
+
+#include "foggate/protocols/coap_server.h"
+
+namespace foggate::gateway {
+
+// Reads the coaps:// key file: one "<identity> <key>" per line (identity =
+// the device id it may post for), '#' starts a comment, the key is text or
+// "hex:" followed by hex digits. Error reason "secret" naming the file and
+// line, never a key; duplicate identities and empty keys are errors.
+Result<std::vector<protocols::CoapPsk>> read_psk_file(const std::string& path);
+
+}  // namespace foggate::gateway

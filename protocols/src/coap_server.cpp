@@ -196,8 +196,14 @@ struct CoapServer::Impl {
   CoapOptions options_;
   CoapHandler handler_;
   CoapStats& stats_;  // CoapServer::stats_, which outlives the context
+  static const coap_bin_const_t* psk_for(coap_bin_const_t* identity, coap_session_t*, void* arg);
+  static int on_event(coap_session_t* session, coap_event_t event);
+  Result<void> open_dtls(coap_context_t* ctx);
+
   CoapContext ctx_;
   uint16_t port_ = 0;
+  uint16_t dtls_port_ = 0;
+  std::vector<coap_bin_const_t> key_views_;  // into options_.dtls.keys, same order
   std::vector<PartialBody> partial_;  // at most kMaxPartialBodies
 };
 
@@ -248,6 +254,14 @@ void CoapServer::Impl::handle(coap_session_t* session, const coap_pdu_t* request
   if (coap_pdu_get_code(request) != COAP_REQUEST_CODE_POST)
     return answer(response, 405, stats_.bad_request);
   if (path.count < 2 || path.too_deep) return answer(response, 404, stats_.not_found);
+  if (coap_session_get_proto(session) == COAP_PROTO_DTLS) {
+    // The key proves the identity; the path only claims a device.
+    const coap_bin_const_t* id = coap_session_get_psk_identity(session);
+    const std::string_view identity =
+        id ? std::string_view(reinterpret_cast<const char*>(id->s), id->length) : std::string_view{};
+    if (identity.empty() || identity != path.segments[1])
+      return answer(response, 403, stats_.forbidden, "device does not match the DTLS identity");
+  }
   for (std::size_t i = 1; i < path.count; ++i) {
     if (path.segments[i].empty())
       return answer(response, 400, stats_.bad_request, "empty path segment");
@@ -379,6 +393,57 @@ void CoapServer::Impl::failed(coap_pdu_t* response, std::string_view reason,
   }
 }
 
+// Called by libcoap during a handshake: the key for this identity, or null
+// to refuse it. Linear: key lists are per site, tens to hundreds of devices.
+const coap_bin_const_t* CoapServer::Impl::psk_for(coap_bin_const_t* identity, coap_session_t*, void* arg) {
+  auto* self = static_cast<Impl*>(arg);
+  if (identity == nullptr) return nullptr;
+  const std::string_view id(reinterpret_cast<const char*>(identity->s), identity->length);
+  const auto& keys = self->options_.dtls.keys;
+  for (std::size_t i = 0; i < keys.size(); ++i)
+    if (keys[i].identity == id) return &self->key_views_[i];
+  self->stats_.dtls_unknown_identity.add();
+  return nullptr;
+}
+
+int CoapServer::Impl::on_event(coap_session_t* session, coap_event_t event) {
+  if (event == COAP_EVENT_DTLS_ERROR) {
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(session)));
+    self->stats_.dtls_errors.add();
+  }
+  return 0;
+}
+
+Result<void> CoapServer::Impl::open_dtls(coap_context_t* ctx) {
+  const auto& d = options_.dtls;
+  if (!coap_dtls_is_supported())
+    return unexpected(Error::permanent("coap_dtls", "this libcoap has no DTLS support"));
+  if (d.keys.empty()) return unexpected(Error::permanent("coap_dtls", "no pre-shared keys"));
+  key_views_.clear();
+  for (const auto& k : d.keys)
+    key_views_.push_back({k.key.size(), reinterpret_cast<const uint8_t*>(k.key.data())});
+  coap_dtls_spsk_t setup{};
+  setup.version = COAP_DTLS_SPSK_SETUP_VERSION;
+  setup.validate_id_call_back = &Impl::psk_for;
+  setup.id_call_back_arg = this;
+  if (!coap_context_set_psk2(ctx, &setup))
+    return unexpected(Error::permanent("coap_dtls", "cannot set up pre-shared keys"));
+  coap_address_t addr;
+  if (auto resolved = resolve(d.bind, d.port, addr); !resolved) return resolved;
+  const std::string where = d.bind + ":" + std::to_string(d.port);
+  errno = 0;
+  coap_endpoint_t* endpoint = coap_new_endpoint(ctx, &addr, COAP_PROTO_DTLS);
+  if (!endpoint) {
+    const int err = errno;
+    return unexpected(Error::permanent(
+        "coap_bind", where + " (DTLS): " + (err ? std::system_category().message(err) : "failed")));
+  }
+  dtls_port_ = bound_port(endpoint);
+  if (dtls_port_ == 0)
+    return unexpected(Error::permanent("coap_bind", where + " (DTLS): cannot read the bound port"));
+  return {};
+}
+
 CoapServer::Impl::PartialBody* CoapServer::Impl::find_partial(const std::string& key) {
   auto it = std::find_if(partial_.begin(), partial_.end(),
                          [&](const PartialBody& p) { return p.key == key; });
@@ -411,35 +476,42 @@ CoapServer::~CoapServer() { impl_.reset(); }
 Result<void> CoapServer::open() {
   if (impl_->ctx_) return unexpected(Error::permanent("coap_context", "already open"));
   coap_library_init();
-  coap_address_t addr;
-  if (auto resolved = resolve(impl_->options_.bind, impl_->options_.port, addr); !resolved)
-    return resolved;
-  const std::string where = impl_->options_.bind + ":" + std::to_string(impl_->options_.port);
+  const auto& o = impl_->options_;
+  if (!o.plain && !o.dtls.enabled)
+    return unexpected(Error::permanent("coap_context", "neither plain CoAP nor DTLS is enabled"));
 
   CoapContext ctx(coap_new_context(nullptr));
   if (!ctx) return unexpected(Error::permanent("coap_context", "coap_new_context failed"));
   coap_set_app_data(ctx.get(), impl_.get());
-  // Must precede the endpoint: sessions copy the block mode when created.
+  // Must precede the endpoints: sessions copy the block mode when created.
   coap_context_set_block_mode(ctx.get(), COAP_BLOCK_USE_LIBCOAP);
+  coap_register_event_handler(ctx.get(), &Impl::on_event);
   if (!impl_->add_resources(ctx.get()))
     return unexpected(Error::permanent("coap_context", "cannot create resources"));
 
-  errno = 0;
-  coap_endpoint_t* endpoint = coap_new_endpoint(ctx.get(), &addr, COAP_PROTO_UDP);
-  if (!endpoint) {
-    const int err = errno;
-    return unexpected(Error::permanent(
-        "coap_bind", where + ": " + (err ? std::system_category().message(err) : "failed")));
+  if (o.plain) {
+    coap_address_t addr;
+    if (auto resolved = resolve(o.bind, o.port, addr); !resolved) return resolved;
+    const std::string where = o.bind + ":" + std::to_string(o.port);
+    errno = 0;
+    coap_endpoint_t* endpoint = coap_new_endpoint(ctx.get(), &addr, COAP_PROTO_UDP);
+    if (!endpoint) {
+      const int err = errno;
+      return unexpected(Error::permanent(
+          "coap_bind", where + ": " + (err ? std::system_category().message(err) : "failed")));
+    }
+    impl_->port_ = bound_port(endpoint);
+    if (impl_->port_ == 0)
+      return unexpected(Error::permanent("coap_bind", where + ": cannot read the bound port"));
   }
-  const uint16_t port = bound_port(endpoint);
-  if (port == 0)
-    return unexpected(Error::permanent("coap_bind", where + ": cannot read the bound port"));
-  impl_->port_ = port;
+  if (o.dtls.enabled)
+    if (auto r = impl_->open_dtls(ctx.get()); !r) return r;
   impl_->ctx_ = std::move(ctx);
   return {};
 }
 
 uint16_t CoapServer::port() const { return impl_->port_; }
+uint16_t CoapServer::dtls_port() const { return impl_->dtls_port_; }
 
 void CoapServer::poll(uint32_t timeout_ms) {
   if (!impl_->ctx_) return;

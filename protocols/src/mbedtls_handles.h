@@ -1,6 +1,7 @@
-// RAII owners of the mbedTLS 2.28 contexts the configuration signatures
-// use: a key (PkContext), a digest/HMAC (MdContext) and a seeded random
-// generator (Drbg). Each context is initialised in the constructor and freed
+// RAII owners of the mbedTLS 2.28 contexts foggate uses: for configuration
+// signatures a key (PkContext), a digest/HMAC (MdContext) and a seeded
+// random generator (Drbg); for the certificate expiry watch a certificate
+// chain (X509Crt). Each context is initialised in the constructor and freed
 // in the destructor, so no error path can leak one. Private to
 // protocols/src: mbedTLS types never appear in a public header.
 //
@@ -13,6 +14,7 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/x509_crt.h>
 
 #include <cstdio>
 #include <string>
@@ -77,6 +79,21 @@ class Drbg {
  private:
   mbedtls_entropy_context entropy_;
   mbedtls_ctr_drbg_context drbg_;
+};
+
+// A list of parsed certificates: each mbedtls_x509_crt_parse* call appends
+// to it, and the free walks and releases every link.
+class X509Crt {
+ public:
+  X509Crt() { mbedtls_x509_crt_init(&crt_); }
+  ~X509Crt() { mbedtls_x509_crt_free(&crt_); }
+  X509Crt(const X509Crt&) = delete;
+  X509Crt& operator=(const X509Crt&) = delete;
+
+  mbedtls_x509_crt* get() { return &crt_; }
+
+ private:
+  mbedtls_x509_crt crt_;
 };
 
 // "-0x4380": mbedTLS error codes are negative and documented in hex.

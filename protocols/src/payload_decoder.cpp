@@ -170,6 +170,10 @@ PayloadFormat detect(std::string_view payload, std::size_t first) {
 // fails, so that rejections can be counted per format.
 Result<void> decode_payload(Message& msg, const DecodeOptions& options) {
   msg.fields.clear();
+  if (msg.topic.size() > options.max_topic_bytes) {
+    return fail("topic_too_long", std::to_string(msg.topic.size()) + " bytes, limit " +
+                                      std::to_string(options.max_topic_bytes));
+  }
   const std::string_view payload = msg.payload;
   if (payload.size() > options.max_bytes) {
     return fail("too_large", std::to_string(payload.size()) + " bytes, limit " +

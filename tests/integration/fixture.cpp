@@ -265,18 +265,30 @@ Foggate::Foggate(const TempDir& dir, const Mosquitto& broker, std::string extra_
       coap_port_(free_udp_port()),
       extra_json_(std::move(extra_json)),
       gateway_extra_(std::move(gateway_extra)) {
-  write_config("{\"uris\":[\"" + broker_.uri() + "\"]}");
+  broker_json_ = "{\"uris\":[\"" + broker_.uri() + "\"]}";
+  write_config();
 }
 
-void Foggate::set_broker(const std::string& broker_json) { write_config(broker_json); }
+void Foggate::set_broker(const std::string& broker_json) {
+  broker_json_ = broker_json;
+  write_config();
+}
 
-void Foggate::write_config(const std::string& broker_json) {
+void Foggate::set_ingest_extra(const std::string& ingest_members, const std::string& coap_members) {
+  ingest_extra_ = ingest_members;
+  coap_extra_ = coap_members;
+  write_config();
+}
+
+void Foggate::write_config() {
   std::string doc = "{\"gateway\":{\"id\":\"" + id_ + "\",\"data_dir\":\"" + dir_.file("data-" + id_) + "\"" +
-                    (gateway_extra_.empty() ? "" : "," + gateway_extra_) + "},\"broker\":" + broker_json +
+                    (gateway_extra_.empty() ? "" : "," + gateway_extra_) + "},\"broker\":" + broker_json_ +
                     ",\"metrics\":{\"interval_ms\":200},"
                     "\"ingest\":{\"mqtt\":[{\"filter\":\"sensors/#\",\"pattern\":\"sensors/{device}/{metric}\"}],"
                     "\"coap\":{\"bind\":\"127.0.0.1\",\"port\":" +
-                    std::to_string(coap_port_) + ",\"max_body_bytes\":1024}}";
+                    std::to_string(coap_port_) + ",\"max_body_bytes\":1024" +
+                    (coap_extra_.empty() ? "" : "," + coap_extra_) + "}" +
+                    (ingest_extra_.empty() ? "" : "," + ingest_extra_) + "}";
   if (!extra_json_.empty()) doc += "," + extra_json_;
   doc += "}";
   config_path_ = dir_.file(id_ + ".json");

@@ -134,6 +134,9 @@ class Foggate {
   void hangup();  // SIGHUP: reload credentials
   // Replaces the generated "broker" section (JSON object text) before start().
   void set_broker(const std::string& broker_json);
+  // Adds members to the generated "ingest" object and to its "coap" object
+  // (e.g. R"("coaps":{...})", R"("enabled":false)") before start().
+  void set_ingest_extra(const std::string& ingest_members, const std::string& coap_members = "");
   const std::string& id() const { return id_; }
   uint16_t coap_port() const { return coap_port_; }
   const std::string& config_path() const { return config_path_; }
@@ -155,8 +158,11 @@ class Foggate {
   uint16_t coap_port_;
   std::string extra_json_;
   std::string gateway_extra_;
+  std::string broker_json_;
+  std::string ingest_extra_;
+  std::string coap_extra_;
   std::string config_path_;
-  void write_config(const std::string& broker_json);
+  void write_config();
   std::unique_ptr<Process> proc_;
 };
 

@@ -114,6 +114,22 @@ TEST_F(UplinkTlsTest, NoClientCertificateIsRefused) {
   EXPECT_EQ(gw.metric(site, "uplink_connected"), 0);
 }
 
+TEST_F(UplinkTlsTest, CertificateExpiringWithinTheWindowRaisesAWarningAlert) {
+  Mosquitto upstream(dir_, tls_broker("server"));
+  Probe alerts(site_.uri());
+  alerts.subscribe("foggate/gw1/alerts/#");
+  // client-expiring.crt is valid for 5 days from now; the window is 30.
+  Foggate gw(dir_, site_, uplink_json(upstream, "client-expiring"), "gw1", R"("cert_expiry_warn_days":30)");
+  gw.start();
+  ASSERT_TRUE(alerts.wait_count("foggate/gw1/alerts/warning/gw1", 1)) << gw.log();
+  const auto a = alerts.messages("foggate/gw1/alerts/warning/gw1")[0].payload;
+  EXPECT_NE(a.find(R"("kind":"certificate_expiry")"), std::string::npos) << a;
+  EXPECT_NE(a.find(R"("role":"uplink.tls.cert_file")"), std::string::npos) << a;
+  EXPECT_TRUE(a.find(R"("days_left":4)") != std::string::npos || a.find(R"("days_left":5)") != std::string::npos) << a;
+  // The CA (10 years) and nothing else warns.
+  EXPECT_EQ(alerts.messages("foggate/gw1/alerts/#").size(), 1u);
+}
+
 // Broker certificates foggate must refuse, and what its log says about them.
 struct BadServer {
   const char* cert;  // stem in the dev PKI

@@ -45,3 +45,44 @@ TEST(SecretsTest, ErrorsNameTheSourceNeverAValue) {
 
 }  // namespace
 }  // namespace foggate::gateway
+
+namespace foggate::gateway {
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& content) {
+  const std::string path = testing::TempDir() + "/foggate-" + name + "-" + std::to_string(getpid());
+  std::ofstream(path) << content;
+  return path;
+}
+
+TEST(PskFileTest, IdentitiesTextAndHexKeysAndComments) {
+  const auto path = write_temp("psk", "# devices\n\npump-1  secret-1   # trailing comment\nvalve-2 hex:0A0b00ff\n");
+  auto keys = read_psk_file(path);
+  std::remove(path.c_str());
+  ASSERT_TRUE(keys.has_value()) << keys.error().detail;
+  ASSERT_EQ(keys->size(), 2u);
+  EXPECT_EQ((*keys)[0].identity, "pump-1");
+  EXPECT_EQ((*keys)[0].key, "secret-1");
+  EXPECT_EQ((*keys)[1].key, std::string("\x0a\x0b\x00\xff", 4));
+}
+
+TEST(PskFileTest, ErrorsNameTheLineNeverTheKey) {
+  for (const auto& [content, why] : std::vector<std::pair<std::string, std::string>>{
+           {"pump-1\n", "without a key"},
+           {"pump-1 k1 extra\n", "more than"},
+           {"a/b k1\n", "device id"},
+           {"pump-1 hex:abc\n", "even number"},
+           {"pump-1 hex:zz\n", "non-hex"},
+           {"pump-1 k1\npump-1 k2-secret\n", "twice"}}) {
+    const auto path = write_temp("psk-bad", content);
+    auto keys = read_psk_file(path);
+    std::remove(path.c_str());
+    ASSERT_FALSE(keys.has_value()) << content;
+    EXPECT_NE(keys.error().detail.find(why), std::string::npos) << keys.error().detail;
+    EXPECT_EQ(keys.error().detail.find("k2-secret"), std::string::npos);
+  }
+  EXPECT_FALSE(read_psk_file("/nonexistent/psk").has_value());
+}
+
+}  // namespace
+}  // namespace foggate::gateway

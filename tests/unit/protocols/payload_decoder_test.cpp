@@ -351,3 +351,23 @@ TEST(HostilePayloadTest, EveryFileIsRejected) {
 
 }  // namespace
 }  // namespace foggate::protocols
+
+namespace foggate::protocols {
+namespace {
+
+TEST(PayloadDecoderLimitsTest, TopicLengthIsLimited) {
+  Message m;
+  m.payload = R"({"t":1})";
+  m.topic = "sensors/" + std::string(248, 'x');  // 256 bytes: at the default limit
+  EXPECT_TRUE(decode_payload(m, {}).has_value());
+  m.topic += "y";
+  auto r = decode_payload(m, {});
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().reason, "topic_too_long");
+  DecodeOptions wider;
+  wider.max_topic_bytes = 1024;
+  EXPECT_TRUE(decode_payload(m, wider).has_value());
+}
+
+}  // namespace
+}  // namespace foggate::protocols

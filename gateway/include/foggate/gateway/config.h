@@ -53,6 +53,7 @@ struct GatewaySection {
   bool remote_config = true;          // Default: true (sections over retained MQTT topics)
   std::size_t max_tracked_devices = 100'000;  // Default: 100000 (detector, device) states; least recently seen evicted
   std::string config_key_file;        // Default: none; with a key only signed sections apply
+  int cert_expiry_warn_days = 30;     // Default: 30; warn this long before a configured certificate expires (0: off)
 };
 
 struct BrokerSection {
@@ -75,8 +76,9 @@ struct MqttIngest {
 
 struct IngestSection {
   std::vector<MqttIngest> mqtt{{.filter = "sensors/#"}};  // Default: sensors/#
-  bool coap_enabled = true;                               // Default: true
-  protocols::CoapOptions coap;                            // Default: 0.0.0.0:5683
+  bool coap_enabled = true;                               // Default: true (plain CoAP)
+  protocols::CoapOptions coap;                            // Default: 0.0.0.0:5683; coap.dtls: coaps, off
+  std::string coaps_psk_file;                             // Default: none; required when coaps is on
   protocols::DecodeOptions payload;                       // Default: see DecodeOptions
 };
 

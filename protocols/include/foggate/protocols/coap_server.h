@@ -1,7 +1,9 @@
 // CoapServer: the gateway's CoAP endpoint, built on libcoap.
 //
 // Resources: POST /sensors/{device}[/{metric}] (CON or NON, Block1 bodies
-// reassembled up to max_body_bytes) and GET /.well-known/core.
+// reassembled up to max_body_bytes) and GET /.well-known/core, over plain
+// UDP and/or DTLS-PSK. Over DTLS the device must be the PSK identity the
+// peer authenticated with, or the answer is 4.03 Forbidden.
 // The handler decides the answer for a complete body: 2.04 Changed on accept,
 // 4.00 Bad Request with a diagnostic payload, 5.03 Service Unavailable with
 // Max-Age when the gateway is overloaded. The server itself answers 4.13
@@ -19,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "foggate/base/counter.h"
 #include "foggate/base/result.h"
@@ -26,11 +29,29 @@
 
 namespace foggate::protocols {
 
+// One device's pre-shared key for coaps://. The identity is the device id:
+// a DTLS session may only post under /sensors/<identity>/.
+struct CoapPsk {
+  std::string identity;
+  std::string key;  // raw bytes; never logged
+};
+
+// coaps:// (DTLS 1.2 with pre-shared keys, through libcoap's OpenSSL backend)
+// on its own UDP port, served by the same context and thread as plain CoAP.
+struct CoapDtlsOptions {
+  bool enabled = false;                 // Default: off
+  std::string bind = "0.0.0.0";         // Default: all IPv4 interfaces
+  uint16_t port = 5684;                 // Default: 5684 (0 = pick a free port)
+  std::vector<CoapPsk> keys;            // identities that may connect; others fail the handshake
+};
+
 struct CoapOptions {
+  bool plain = true;                    // Default: true; false serves coaps:// only
   std::string bind = "0.0.0.0";         // Default: all IPv4 interfaces
   uint16_t port = 5683;                 // Default: 5683 (0 = pick a free port)
   std::size_t max_body_bytes = 64 * 1024;  // Default: 64 KiB after Block1 reassembly
   uint32_t overload_max_age_s = 2;      // Default: 2 s, the Max-Age on 5.03 answers
+  CoapDtlsOptions dtls;
 };
 
 struct CoapRequest {
@@ -56,6 +77,9 @@ struct CoapStats {
   Counter overloaded;      // answered 5.03
   Counter not_found;       // answered 4.04
   Counter handler_errors;  // handler threw; answered 5.00
+  Counter forbidden;       // answered 4.03: a DTLS identity posting for another device
+  Counter dtls_unknown_identity;  // handshakes refused: identity not in the key list
+  Counter dtls_errors;     // DTLS handshake or record errors (wrong key, garbage)
 };
 
 class CoapServer {
@@ -69,11 +93,14 @@ class CoapServer {
   CoapServer(const CoapServer&) = delete;
   CoapServer& operator=(const CoapServer&) = delete;
 
-  // Creates the libcoap context and binds the UDP endpoint.
-  // Error reasons: "coap_context", "coap_bind" (detail names the address).
+  // Creates the libcoap context and binds the UDP endpoint(s).
+  // Error reasons: "coap_context", "coap_bind" (detail names the address),
+  // "coap_dtls" (DTLS unavailable in this libcoap or no keys).
   Result<void> open();
-  // The UDP port actually bound (useful with port 0). Valid after open().
+  // The UDP ports actually bound (useful with port 0); 0 when that endpoint
+  // is off. Valid after open().
   uint16_t port() const;
+  uint16_t dtls_port() const;
   // Processes I/O for at most timeout_ms; call in a loop from the owning thread.
   void poll(uint32_t timeout_ms);
 

@@ -5,7 +5,7 @@
 // Errors are permanent: the message is malformed. Error.reason is a stable
 // label for metrics ("json_syntax", "msgpack_syntax", "not_a_number",
 // "not_an_object", "too_many_fields", "too_deep", "too_large", "empty",
-// "bad_timestamp"); Error.detail says where.
+// "bad_timestamp", "topic_too_long"); Error.detail says where.
 #pragma once
 
 #include <cstddef>
@@ -23,6 +23,7 @@ struct DecodeOptions {
   std::size_t max_fields = 64;          // Default: 64 scalar fields
   std::size_t max_depth = 8;            // Default: 8 levels of nesting
   std::size_t max_string = 1024;        // Default: 1 KiB per string value or key
+  std::size_t max_topic_bytes = 256;    // Default: 256 bytes of topic (MQTT) or path (CoAP)
 };
 
 // Reads msg.payload; on success fills msg.fields (nested object keys joined

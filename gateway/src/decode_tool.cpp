@@ -17,8 +17,10 @@ namespace foggate::gateway {
 namespace {
 
 // Prints one batch; false (with a message on stderr) when it does not decode.
-bool print_batch(std::string_view bytes, const std::string& where) {
-  auto records = protocols::decode_batch(bytes);
+bool print_batch(std::string_view bytes, const std::string& where, long max_bytes) {
+  protocols::DecodeBatchLimits limits;
+  limits.max_output_bytes = static_cast<std::size_t>(max_bytes);
+  auto records = protocols::decode_batch(bytes, limits);
   if (!records) {
     std::fprintf(stderr, "foggate decode: %s: %s: %s\n", where.c_str(), records.error().reason.c_str(),
                  records.error().detail.c_str());
@@ -50,7 +52,7 @@ int decode_files(const DecodeToolOptions& o) {
       }
       bytes.assign(std::istreambuf_iterator<char>(in), {});
     }
-    ok &= print_batch(bytes, f == "-" ? "stdin" : f);
+    ok &= print_batch(bytes, f == "-" ? "stdin" : f, o.max_bytes);
   }
   return ok ? 0 : 1;
 }
@@ -68,7 +70,7 @@ int decode_subscription(const DecodeToolOptions& o) {
   long batches = 0;
   bool failed = false;
   client.on_message([&](const std::string& topic, const std::string& payload, bool) {
-    const bool ok = print_batch(payload, topic);
+    const bool ok = print_batch(payload, topic, o.max_bytes);
     std::lock_guard lock(mu);
     ++batches;
     failed |= !ok;

@@ -13,6 +13,7 @@ struct DecodeToolOptions {
   std::string topic = "foggate/+/uplink/#";
   long count = 0;                  // stop after this many batches (0 = no limit)
   long timeout_s = 0;              // stop after this long (0 = no limit)
+  long max_bytes = 64l << 20;      // decompressed size a batch may reach (a zip bomb stops here)
 };
 
 // Returns the process exit code: 0 ok, 1 when any input failed to decode.

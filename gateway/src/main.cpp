@@ -20,7 +20,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: foggate run [--config FILE]     run the gateway until SIGINT/SIGTERM (SIGHUP: reload credentials)\n"
     "       foggate check --config FILE     validate a configuration; exit 1 on error\n"
-    "       foggate decode [FILE...]        print the messages in uplink batches (stdin without FILE)\n"
+    "       foggate decode [--max-bytes N] [FILE...]  print the messages in uplink batches (stdin without FILE);\n"
+    "                                       a batch inflating past N bytes (default 64 MiB) is refused\n"
     "       foggate decode --uri URI [--topic FILTER] [--count N] [--timeout SECONDS]\n"
     "                                       ... as they arrive on a broker (default foggate/+/uplink/#)\n"
     "       foggate config push --uri URI --section S --target ID|all (--file F | --remove)\n"
@@ -76,6 +77,8 @@ bool parse_args(int argc, char** argv, Args& out) {
     else if (out.command == "decode" && a == "--topic" && i + 1 < argc) out.decode.topic = argv[++i];
     else if (out.command == "decode" && a == "--count" && i + 1 < argc && parse_long(argv[i + 1], out.decode.count)) ++i;
     else if (out.command == "decode" && a == "--timeout" && i + 1 < argc && parse_long(argv[i + 1], out.decode.timeout_s)) ++i;
+    else if (out.command == "decode" && a == "--max-bytes" && i + 1 < argc && parse_long(argv[i + 1], out.decode.max_bytes) &&
+             out.decode.max_bytes > 0) ++i;
     else if (out.command == "decode" && (a == "-" || !a.starts_with("-"))) out.decode.files.push_back(a);
     else {
       std::fprintf(stderr, "foggate: unknown argument '%s'\n", a.c_str());

@@ -73,3 +73,20 @@ TEST(CliTest, RunRefusesABrokenConfig) {
 
 }  // namespace
 }  // namespace foggate::itest
+
+namespace foggate::itest {
+namespace {
+
+// A decompression bomb stops at the limit, not at the end of memory.
+TEST(CliTest, DecodeRefusesABatchInflatingPastMaxBytes) {
+  const std::string batch = std::string(FOGGATE_SOURCE_DIR) + "/fuzz/corpus/uplink_batch/mixed.bin";
+  int code = -1;
+  auto out = run_command({FOGGATE_BIN, "decode", batch}, &code);
+  EXPECT_EQ(code, 0) << out;
+  out = run_command({FOGGATE_BIN, "decode", "--max-bytes", "16", batch}, &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("too_large"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace foggate::itest

@@ -107,6 +107,18 @@ void parse_task(const JsonValue& v, const std::string& path, std::vector<routing
   parse_priority(r, "priority", t.priority);
   t.deadline_ms = default_deadline_ms(t.priority);
   r.integer("deadline_ms", t.deadline_ms, 1, kMaxDeadlineMs);
+  std::string on_overload;
+  r.string("on_overload", on_overload);
+  if (on_overload == "shed") t.on_overload = routing::OverloadAction::kShed;
+  else if (on_overload == "offload") t.on_overload = routing::OverloadAction::kOffload;
+  else if (!on_overload.empty() && on_overload != "keep")
+    r.fail(r.path_of("on_overload"), "unknown policy \"" + on_overload + "\"; use keep, shed or offload");
+  if (t.on_overload != routing::OverloadAction::kKeep) {
+    if (t.priority == Priority::kCritical)
+      r.fail(r.path_of("on_overload"), "critical tasks are never shed or offloaded; use keep");
+    else if (t.kind != routing::TaskKind::kDetect)
+      r.fail(r.path_of("on_overload"), "applies to detect tasks only");
+  }
   out.push_back(t);
 }
 
@@ -207,6 +219,11 @@ void parse_gateway_section(const JsonValue& v, const std::string& path, GatewayS
   r.integer("max_tracked_devices", out.max_tracked_devices, 16, 100'000'000);
   r.string("config_key_file", out.config_key_file);
   r.integer("cert_expiry_warn_days", out.cert_expiry_warn_days, 0, 3650);
+  if (const auto* o = r.get("overload")) {
+    ObjectReader orr(*o, r.path_of("overload"), issues);
+    orr.integer("cpu_percent", out.overload_cpu_percent, 0, 100 * 1024);
+    orr.integer("rss_mb", out.overload_rss_mb, 0, int64_t{1} << 30);
+  }
   r.string("log_level", out.log_level);
   if (out.log_level != "debug" && out.log_level != "info" && out.log_level != "warn" && out.log_level != "error")
     r.fail(r.path_of("log_level"), "use debug, info, warn or error");

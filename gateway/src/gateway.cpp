@@ -7,6 +7,7 @@
 
 #include "cert_watch.h"
 #include "documents.h"
+#include "process_usage.h"
 #include "foggate/base/log.h"
 #include "foggate/message/topic.h"
 #include "foggate/protocols/coap_server.h"
@@ -24,7 +25,7 @@ namespace {
 // counts every forward task so nothing disappears unseen.
 class UnconfiguredUplink final : public routing::ForwardSink {
  public:
-  bool forward(std::shared_ptr<const Message>, Priority) override {
+  bool forward(std::shared_ptr<const Message>, Priority, uint32_t) override {
     discarded_.add();
     // Checked here, not in warn_once: this runs for every forward task.
     if (!logged_.exchange(true, std::memory_order_relaxed))
@@ -58,6 +59,11 @@ struct Gateway::Impl {
   std::atomic<bool> coap_restart{false};
   std::atomic<bool> reload_requested{false};
   std::unique_ptr<CertWatch> cert_watch;  // supervisor thread only (after start)
+  int64_t next_load_sample_ms = 0;        // supervisor thread only
+  int64_t last_usage_ms = 0;              // supervisor thread only
+  ProcessUsage last_usage;                // supervisor thread only
+  std::atomic<int64_t> cpu_percent_x10{0};
+  std::atomic<int64_t> rss_bytes{0};
   Counter cert_alerts;
   std::atomic<bool> pattern_mismatch_logged{false};
   Counter worker_errors;  // tasks that threw (allocation failure): dropped, counted
@@ -167,6 +173,7 @@ struct Gateway::Impl {
     std::vector<routing::Alert> alerts;
     auto& queue = *queues[index];
     while (auto task = queue.pop()) {
+      const auto task_start = std::chrono::steady_clock::now();
       try {
         if (const uint64_t g = detector_generation.load(); g != generation) {
           // New detectors: state carries over where name, type and field are unchanged.
@@ -178,13 +185,16 @@ struct Gateway::Impl {
           bank.evaluate(*task->message, alerts);
           for (const auto& a : alerts) publish_alert(a);
         } else if (task->kind == routing::TaskKind::kForward) {
-          forward_sink.load()->forward(std::move(task->message), task->priority);
+          forward_sink.load()->forward(std::move(task->message), task->priority, 0);
         }
       } catch (const std::exception& e) {
         // Only allocation failure can throw here; keep the worker alive.
         worker_errors.add();
         log::warn_once("worker", "task_failed", "task failed; dropped and counted", {{"what", e.what()}});
       }
+      // Feeds the queue's wait estimate (routing under load).
+      queue.record_service_us(
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - task_start).count());
     }
   }
 
@@ -305,6 +315,7 @@ struct Gateway::Impl {
       lock.unlock();
       if (reload_requested.exchange(false)) reload();
       if (cert_watch && cert_watch->due()) check_certificates();
+      sample_load();
       subscriber->tick();
       publisher->tick();
       if (remote) {
@@ -328,6 +339,29 @@ struct Gateway::Impl {
         log_summary();
       }
       lock.lock();
+    }
+  }
+
+  // Once a second: CPU and RSS for the metrics and the overload marks.
+  void sample_load() {
+    const int64_t now = clock.mono_ms();
+    if (now < next_load_sample_ms) return;
+    next_load_sample_ms = now + 1000;
+    const auto usage = read_process_usage();
+    if (!usage) return;
+    if (last_usage_ms > 0) cpu_percent_x10.store(static_cast<int64_t>(cpu_percent(last_usage, *usage, now - last_usage_ms) * 10));
+    last_usage = *usage;
+    last_usage_ms = now;
+    rss_bytes.store(usage->rss_bytes);
+    const auto& g = config.gateway;
+    const bool cpu_high = g.overload_cpu_percent > 0 && cpu_percent_x10.load() > int64_t{g.overload_cpu_percent} * 10;
+    const bool rss_high = g.overload_rss_mb > 0 && usage->rss_bytes > (g.overload_rss_mb << 20);
+    if (ingest->pressure() != (cpu_high || rss_high)) {
+      log::warn("gateway", cpu_high || rss_high ? "overload marks crossed: on_overload policies apply"
+                                                : "back under the overload marks",
+                {{"cpu_percent", std::to_string(cpu_percent_x10.load() / 10)},
+                 {"rss_mb", std::to_string(usage->rss_bytes >> 20)}});
+      ingest->set_pressure(cpu_high || rss_high);
     }
   }
 
@@ -435,6 +469,8 @@ struct Gateway::Impl {
       out.push_back({"coap_responses_total", {{"outcome", outcome}}, static_cast<double>(c->value())});
     out.push_back({"coap_rebind_failures_total", {}, static_cast<double>(coap_rebind_failures.value())});
     out.push_back({"certificate_expiry_alerts_total", {}, static_cast<double>(cert_alerts.value())});
+    out.push_back({"process_cpu_percent", {}, static_cast<double>(cpu_percent_x10.load()) / 10.0});
+    out.push_back({"process_rss_bytes", {}, static_cast<double>(rss_bytes.load())});
     out.push_back({"coap_dtls_refused_total", {{"reason", "unknown_identity"}},
                    static_cast<double>(coap_stats.dtls_unknown_identity.value())});
     out.push_back({"coap_dtls_refused_total", {{"reason", "handshake_error"}},
@@ -510,6 +546,9 @@ Result<void> Gateway::start() {
         g.clock));
   g.ingest = std::make_unique<Ingest>(g.clock, g.queues, cfg.gateway.queue_capacity, cfg.ingest.payload);
   g.ingest->set_rules(std::make_shared<const routing::RuleSet>(cfg.rules.ordered, cfg.rules.default_tasks));
+  g.ingest->set_offload([&g](std::shared_ptr<const Message> m, Priority p) {
+    (void)g.forward_sink.load()->forward(std::move(m), p, routing::kForwardOffloaded);
+  });
 
   protocols::MqttOptions pub;
   pub.uris = cfg.broker.uris;

@@ -1,6 +1,7 @@
 #include "ingest.h"
 
 #include "foggate/base/log.h"
+#include "foggate/routing/overload.h"
 
 namespace foggate::gateway {
 
@@ -60,12 +61,27 @@ Ingest::Verdict Ingest::accept(Message&& msg, bool backpressure) {
   }
 
   std::shared_ptr<const Message> shared;
+  const int64_t received = msg.received_mono_ms;
   for (const auto& spec : specs) {
     if (spec.kind == routing::TaskKind::kDrop) {
       st.dropped_by_rule.add();
       continue;
     }
     if (!shared) shared = std::make_shared<const Message>(std::move(msg));
+    // "keep" queues regardless, so only other policies pay for the estimate.
+    if (spec.on_overload != routing::OverloadAction::kKeep) {
+      const auto route = routing::route_under_load(spec, received, received + spec.deadline_ms,
+                                                   {queue.expected_wait_ms(spec.priority), pressure()});
+      if (route == routing::Route::kShed) {
+        overload_shed_[index_of(spec.priority)].add();
+        continue;
+      }
+      if (route == routing::Route::kOffload) {
+        offloaded_[index_of(spec.priority)].add();
+        if (offload_) offload_(shared, spec.priority);
+        continue;
+      }
+    }
     // A shed task is counted by the queue (tasks_shed_total).
     (void)queue.try_push(routing::Task{.kind = spec.kind,
                                        .priority = spec.priority,
@@ -90,6 +106,14 @@ void Ingest::collect(MetricSink& out) const {
     add("messages_pattern_mismatch_total", st.pattern_mismatch);
     add("messages_dropped_by_rule_total", st.dropped_by_rule);
   }
+  for (Priority p : kAllPriorities) {
+    const std::string pr(to_string(p));
+    out.push_back({"tasks_routed_total", {{"action", "shed"}, {"priority", pr}},
+                   static_cast<double>(overload_shed_[index_of(p)].value())});
+    out.push_back({"tasks_routed_total", {{"action", "offload"}, {"priority", pr}},
+                   static_cast<double>(offloaded_[index_of(p)].value())});
+  }
+  out.push_back({"overload_pressure", {}, pressure() ? 1.0 : 0.0});
   rules_.load()->collect(out);
   std::lock_guard lock(reasons_mu_);
   for (const auto& [key, n] : malformed_by_reason_) {

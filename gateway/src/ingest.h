@@ -7,6 +7,7 @@
 
 #include <array>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +53,15 @@ class Ingest {
   // (unless it yields a critical task) instead of shedding queued work.
   Verdict accept(Message&& msg, bool backpressure);
 
+  // Where tasks routed "offload" go (the uplink, flagged offloaded); set
+  // before the first message. Without one, offloaded tasks are only counted.
+  using OffloadSink = std::function<void(std::shared_ptr<const Message>, Priority)>;
+  void set_offload(OffloadSink sink) { offload_ = std::move(sink); }
+  // CPU or memory over the configured marks (the supervisor samples them).
+  // Any thread.
+  void set_pressure(bool on) { pressure_.store(on, std::memory_order_relaxed); }
+  bool pressure() const { return pressure_.load(std::memory_order_relaxed); }
+
   void note_pattern_mismatch(Source s) { stats_for(s).pattern_mismatch.add(); }
   const IngestSourceStats& stats(Source s) const { return s == Source::kMqtt ? mqtt_ : coap_; }
   void collect(MetricSink& out) const;
@@ -68,6 +78,10 @@ class Ingest {
   std::atomic<std::shared_ptr<const routing::RuleSet>> rules_;
   IngestSourceStats mqtt_;
   IngestSourceStats coap_;
+  OffloadSink offload_;
+  std::atomic<bool> pressure_{false};
+  std::array<Counter, kPriorityCount> overload_shed_;  // tasks dropped by their on_overload policy
+  std::array<Counter, kPriorityCount> offloaded_;      // tasks sent upstream instead of run here
   mutable std::mutex reasons_mu_;
   std::map<std::pair<Source, std::string>, uint64_t> malformed_by_reason_;  // guarded by reasons_mu_
 };

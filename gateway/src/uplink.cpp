@@ -48,6 +48,7 @@ struct Uplink::Impl {
   struct Item {
     std::shared_ptr<const Message> message;
     Priority priority;
+    uint32_t flags;
   };
   std::mutex mu;
   std::condition_variable wake;
@@ -297,7 +298,7 @@ struct Uplink::Impl {
       }
       if (reconfig) apply(std::move(*reconfig));
       stats.inbox_depth.set(0);
-      for (auto& it : items) batcher.add(std::move(it.message), it.priority, 0, sealed);
+      for (auto& it : items) batcher.add(std::move(it.message), it.priority, it.flags, sealed);
       items.clear();
       const int64_t now = clock.mono_ms();
       const bool tick = now >= next_commit || stop;
@@ -405,12 +406,12 @@ void Uplink::reconfigure(const UplinkSection& section) {
   u.wake.notify_one();
 }
 
-bool Uplink::forward(std::shared_ptr<const Message> message, Priority priority) {
+bool Uplink::forward(std::shared_ptr<const Message> message, Priority priority, uint32_t flags) {
   auto& u = *impl_;
   {
     std::lock_guard lock(u.mu);
     if (!u.stopping && u.inbox.size() < u.inbox_capacity.load()) {
-      u.inbox.push_back({std::move(message), priority});
+      u.inbox.push_back({std::move(message), priority, flags});
       u.stats.inbox_depth.set(static_cast<int64_t>(u.inbox.size()));
       u.stats.accepted[index_of(priority)].add();
       if (u.inbox.size() == 1) u.wake.notify_one();

@@ -67,7 +67,7 @@ class Uplink final : public routing::ForwardSink {
   // The inbox and the spool carry over.
   void reconfigure(const UplinkSection& section);
 
-  bool forward(std::shared_ptr<const Message> message, Priority priority) override;
+  bool forward(std::shared_ptr<const Message> message, Priority priority, uint32_t flags) override;
 
   void collect(MetricSink& out) const;
   void log_summary() const;

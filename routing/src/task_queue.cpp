@@ -138,6 +138,20 @@ void TaskQueue::close() {
   ready_.notify_all();
 }
 
+void TaskQueue::record_service_us(int64_t us) {
+  const int64_t old = service_us_.load(std::memory_order_relaxed);
+  service_us_.store(old == 0 ? us : old + (us - old) / 8, std::memory_order_relaxed);
+}
+
+int64_t TaskQueue::expected_wait_ms(Priority p) const {
+  std::size_t ahead = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (std::size_t i = 0; i <= index_of(p); ++i) ahead += heaps_[i].size();
+  }
+  return (static_cast<int64_t>(ahead) * service_us() + 999) / 1000;
+}
+
 std::size_t TaskQueue::size() const {
   std::lock_guard lock(mu_);
   return size_;

@@ -97,6 +97,29 @@ TEST_F(UplinkTest, EverythingArrivesDecodableByPythonToo) {
   EXPECT_NE(out.find("\"device\":\"dev-0\""), std::string::npos) << out;
 }
 
+// Routing under load end to end: with the memory mark set below any real
+// RSS the gateway is under pressure from its first sample, so a detect task
+// whose rule says offload goes upstream flagged offloaded (flags bit 1).
+TEST_F(UplinkTest, UnderPressureOffloadedMessagesArriveFlagged) {
+  upstream_.start();
+  auto c = cloud();
+  Foggate gw(dir_, site_, R"("rules":{"default":[{"task":"detect","priority":"normal","on_overload":"offload"}]},
+                             "uplink":{"uris":[")" + upstream_.uri() + R"("],"commit_interval_ms":100})",
+             "gw1", R"("overload":{"rss_mb":1})");
+  gw.start();
+  Probe site(site_.uri());
+  site.subscribe("foggate/gw1/metrics", 0);
+  ASSERT_EQ(gw.wait_metric(site, "overload_pressure", 1), 1) << gw.log();
+  publish_seq(site, 0, 5);
+  ASSERT_TRUE(wait_all(*c, 5)) << gw.log();
+  for (const auto& m : c->messages("foggate/gw1/uplink/#")) {
+    auto recs = protocols::decode_batch(m.payload);
+    ASSERT_TRUE(recs.has_value());
+    for (const auto& r : *recs) EXPECT_EQ(r.find("flags")->as_number(), 1) << protocols::to_json(r);
+  }
+  EXPECT_EQ(gw.metric(site, "tasks_routed_total{action=offload,priority=normal}"), 5);
+}
+
 TEST_F(UplinkTest, UpstreamOutageUnderLoadOnlyGrowsTheSpool) {
   upstream_.start();
   { auto c = cloud(); }  // create the persistent consumer session

@@ -158,3 +158,32 @@ TEST(ConfigAuthTest, BadCombinationsAreRefusedWithTheirPath) {
 
 }  // namespace
 }  // namespace foggate::gateway
+
+namespace foggate::gateway {
+namespace {
+
+TEST(ConfigOverloadTest, PoliciesAndMarksParse) {
+  auto r = parse_config(R"({"gateway":{"overload":{"cpu_percent":150,"rss_mb":64}},
+    "rules":{"ordered":[{"name":"vib","tasks":[{"task":"detect","priority":"normal","on_overload":"offload"},
+                                               {"task":"forward","priority":"low"}]}],
+             "default":[{"task":"detect","priority":"low","on_overload":"shed"}]}})");
+  ASSERT_TRUE(r.has_value()) << format_issues(r.error());
+  EXPECT_EQ(r->gateway.overload_cpu_percent, 150);
+  EXPECT_EQ(r->gateway.overload_rss_mb, 64);
+  EXPECT_EQ(r->rules.ordered[0].tasks[0].on_overload, routing::OverloadAction::kOffload);
+  EXPECT_EQ(r->rules.ordered[0].tasks[1].on_overload, routing::OverloadAction::kKeep);
+  EXPECT_EQ(r->rules.default_tasks[0].on_overload, routing::OverloadAction::kShed);
+}
+
+TEST(ConfigOverloadTest, CriticalAndForwardTasksCannotBeShedOrOffloaded) {
+  auto issues = issues_of(R"({"rules":{"ordered":[{"name":"fire","tasks":[
+      {"task":"detect","priority":"critical","on_overload":"shed"},
+      {"task":"forward","priority":"low","on_overload":"offload"},
+      {"task":"detect","on_overload":"later"}]}]}})");
+  EXPECT_TRUE(has_issue(issues, "rules.ordered[0].tasks[0].on_overload", "never"));
+  EXPECT_TRUE(has_issue(issues, "rules.ordered[0].tasks[1].on_overload", "detect"));
+  EXPECT_TRUE(has_issue(issues, "rules.ordered[0].tasks[2].on_overload", "keep, shed or offload"));
+}
+
+}  // namespace
+}  // namespace foggate::gateway

@@ -54,6 +54,10 @@ struct GatewaySection {
   std::size_t max_tracked_devices = 100'000;  // Default: 100000 (detector, device) states; least recently seen evicted
   std::string config_key_file;        // Default: none; with a key only signed sections apply
   int cert_expiry_warn_days = 30;     // Default: 30; warn this long before a configured certificate expires (0: off)
+  // Overload marks: past either one, tasks follow their rule's on_overload
+  // policy even when their deadline could still be met. 0 = off.
+  int overload_cpu_percent = 0;       // Default: off; percent of one core (200 = two cores)
+  int64_t overload_rss_mb = 0;        // Default: off
 };
 
 struct BrokerSection {

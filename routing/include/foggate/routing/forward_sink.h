@@ -6,6 +6,7 @@
 // once; implementations must not block for long (hand over to a queue).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 
 #include "foggate/message/message.h"
@@ -13,12 +14,16 @@
 
 namespace foggate::routing {
 
+// Flag bits travelling with a forwarded message into the uplink batch
+// (docs/uplink-format.md, "flags").
+inline constexpr uint32_t kForwardOffloaded = 1;  // sent upstream instead of being processed here
+
 class ForwardSink {
  public:
   virtual ~ForwardSink() = default;
   // Takes a share of the message. Returns false when the sink refused it
   // (it must then have counted the refusal itself).
-  virtual bool forward(std::shared_ptr<const Message> message, Priority priority) = 0;
+  virtual bool forward(std::shared_ptr<const Message> message, Priority priority, uint32_t flags) = 0;
 };
 
 }  // namespace foggate::routing

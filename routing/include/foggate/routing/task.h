@@ -23,11 +23,30 @@ inline constexpr std::string_view to_string(TaskKind k) {
   return "drop";
 }
 
+// What happens to a task when the gateway is overloaded (its deadline would
+// be missed in the queue, or CPU/memory pressure is over the configured
+// marks). Critical tasks are never shed or offloaded.
+enum class OverloadAction : unsigned char {
+  kKeep,     // queue it anyway and run it late (the default)
+  kShed,     // drop it, counted
+  kOffload,  // send the raw message upstream flagged "offloaded": the cloud does the work
+};
+
+inline constexpr std::string_view to_string(OverloadAction a) {
+  switch (a) {
+    case OverloadAction::kKeep: return "keep";
+    case OverloadAction::kShed: return "shed";
+    case OverloadAction::kOffload: return "offload";
+  }
+  return "keep";
+}
+
 // What a rule yields: the kind, its priority and how long it may wait.
 struct TaskSpec {
   TaskKind kind = TaskKind::kDetect;
   Priority priority = Priority::kNormal;
   int64_t deadline_ms = 5000;  // relative to the message's receive time
+  OverloadAction on_overload = OverloadAction::kKeep;
 };
 
 struct Task {

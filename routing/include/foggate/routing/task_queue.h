@@ -19,6 +19,8 @@
 // owner of the lifecycle.
 #pragma once
 
+#include <atomic>
+
 #include <array>
 #include <condition_variable>
 #include <cstddef>
@@ -79,6 +81,16 @@ class TaskQueue {
   std::size_t size() const;
   const TaskQueueStats& stats() const { return stats_; }
 
+  // The worker reports how long each task took; the queue keeps a moving
+  // average (weight 1/8 for the newest), so the estimate follows load
+  // changes within tens of tasks. From the owning worker only.
+  void record_service_us(int64_t us);
+  int64_t service_us() const { return service_us_.load(std::memory_order_relaxed); }
+  // How long a new task of priority `p` would wait: the tasks queued at
+  // its priority or above times the average service time (rounded up).
+  // Any thread.
+  int64_t expected_wait_ms(Priority p) const;
+
  private:
   using Heap = std::vector<Task>;
   std::optional<Task> take_locked();
@@ -92,6 +104,7 @@ class TaskQueue {
   std::size_t size_ = 0;                    // guarded by mu_
   uint64_t next_seq_ = 0;                   // guarded by mu_
   bool closed_ = false;                     // guarded by mu_
+  std::atomic<int64_t> service_us_{0};
   TaskQueueStats stats_;
 };
 

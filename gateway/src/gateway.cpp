@@ -314,6 +314,9 @@ struct Gateway::Impl {
       if (stopping) break;
       lock.unlock();
       if (reload_requested.exchange(false)) reload();
+      // Not ready again until the resubscribe after a reconnect is acknowledged,
+      // so a publisher reconnect meanwhile does not announce "online" early.
+      if (!subscriber->connected()) ingest_ready = false;
       if (cert_watch && cert_watch->due()) check_certificates();
       sample_load();
       subscriber->tick();

@@ -5,10 +5,19 @@
 #include <algorithm>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "foggate/base/log.h"
+#include "tls_probe.h"
 
 namespace foggate::protocols {
+
+struct MqttClient::TlsDiagnosis {
+  std::mutex mu;
+  std::string text;            // guarded by mu; the latest finding, "" = none
+  std::atomic<bool> running{false};
+  std::atomic<int64_t> last_ms{INT64_MIN / 2};
+};
 
 // Paho's listener interfaces forward into MqttClient. Every entry point
 // catches everything: Paho C++ does not, and an exception unwinding into
@@ -37,9 +46,14 @@ class MqttClient::Callbacks final : public mqtt::callback, public mqtt::iaction_
     guard([&] {
       owner_.stats_.connect_failures.add();
       std::string why = "connect failed, rc=" + std::to_string(tok.get_return_code());
+      owner_.diagnose_tls();
+      {
+        std::lock_guard lock(owner_.tls_diagnosis_->mu);
+        if (!owner_.tls_diagnosis_->text.empty()) why += " (TLS: " + owner_.tls_diagnosis_->text + ")";
+      }
       {
         std::lock_guard lock(owner_.err_mu_);
-        if (owner_.tls_) why += " (TLS handshake or broker refused; " + owner_.tls_hint_ + ")";
+        if (owner_.tls_ && why.find("(TLS: ") == std::string::npos) why += " (TLS handshake or broker refused; " + owner_.tls_hint_ + ")";
       }
       owner_.handle_failure(std::move(why));
     });
@@ -109,6 +123,36 @@ struct MqttClient::Paho {
   mqtt::connect_options connect_options;
 };
 
+// From Paho's thread after a failed connect. The first failure in a row and
+// then one every 10 minutes get a probe: it is a full handshake, cheap next
+// to a reconnect loop, but not worth repeating for an unchanged broker.
+void MqttClient::diagnose_tls() {
+  std::string host;
+  uint16_t port = 0;
+  const std::string uri = options_.uris.front();
+  if (!tls_host_port(uri, host, port)) return;
+  auto d = tls_diagnosis_;
+  const int64_t now = clock_.mono_ms();
+  if (d->running.exchange(true)) return;
+  if (failures_in_row_.load() > 0 && now - d->last_ms.load() < 600'000) {
+    d->running = false;
+    return;
+  }
+  d->last_ms = now;
+  // Detached, holding copies: a broker that black-holes the probe cannot
+  // hold up stop() (which waits for it only briefly).
+  std::thread([d, host, port, tls = options_.tls, client = options_.client_id, uri]() noexcept {
+    try {
+      std::string found = probe_tls(host, port, tls, 5000);
+      if (!found.empty()) log::warn("mqtt", "TLS connection refused", {{"client_id", client}, {"uri", uri}, {"why", found}});
+      std::lock_guard lock(d->mu);
+      d->text = std::move(found);
+    } catch (...) {
+    }
+    d->running = false;
+  }).detach();
+}
+
 bool is_tls_uri(std::string_view uri) { return uri.starts_with("ssl://") || uri.starts_with("mqtts://"); }
 
 namespace {
@@ -125,7 +169,7 @@ Result<void> check_readable(const std::string& path, const char* what) {
 }  // namespace
 
 MqttClient::MqttClient(MqttOptions options, const Clock& clock)
-    : options_(std::move(options)), clock_(clock) {}
+    : options_(std::move(options)), clock_(clock), tls_diagnosis_(std::make_shared<TlsDiagnosis>()) {}
 
 MqttClient::~MqttClient() { stop(500); }
 
@@ -332,6 +376,10 @@ void MqttClient::tick() {
 }
 
 void MqttClient::stop(int timeout_ms) {
+  // A TLS probe still under way finishes within its own timeouts; give it
+  // a moment so it does not outlive a clean shutdown.
+  for (int i = 0; i < 20 && tls_diagnosis_->running.load(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   if (!paho_ || stopping_.exchange(true)) return;
   try {
     if (paho_->client->is_connected()) paho_->client->disconnect(timeout_ms)->wait_for(timeout_ms);

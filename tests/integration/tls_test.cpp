@@ -79,6 +79,7 @@ TEST_F(UplinkTlsTest, ClientCertificateFromOtherCaIsRefusedSpoolKeepsDataUntilRo
   EXPECT_GE(gw.wait_metric(site, "spool_batches{priority=normal}", [](double v) { return v >= 1; }), 1);
   EXPECT_EQ(gw.metric(site, "uplink_connected"), 0);
   EXPECT_TRUE(cloud.messages("foggate/gw1/uplink/#").empty());
+  EXPECT_TRUE(log_contains(gw, "refused our client certificate")) << gw.log();
 
   // Rotation: the right certificate in place of the wrong one, then SIGHUP.
   std::filesystem::copy_file(pki("client.crt"), dir_.file("gw.crt"), std::filesystem::copy_options::overwrite_existing);
@@ -112,6 +113,7 @@ TEST_F(UplinkTlsTest, NoClientCertificateIsRefused) {
   site.subscribe("foggate/gw1/metrics", 0);
   EXPECT_GE(gw.wait_metric(site, "uplink_connect_failures_total", [](double v) { return v >= 1; }), 1) << gw.log();
   EXPECT_EQ(gw.metric(site, "uplink_connected"), 0);
+  EXPECT_TRUE(log_contains(gw, "refused to go on without a client certificate")) << gw.log();
 }
 
 TEST_F(UplinkTlsTest, CertificateExpiringWithinTheWindowRaisesAWarningAlert) {
@@ -156,9 +158,9 @@ TEST_P(UplinkBadServerTest, IsRefusedAndReported) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Certificates, UplinkBadServerTest,
-                         ::testing::Values(BadServer{"other-server", "localhost", "TLS handshake"},
-                                           BadServer{"server-expired", "localhost", "TLS handshake"},
-                                           BadServer{"server-wronghost", "localhost", "TLS handshake"}),
+                         ::testing::Values(BadServer{"other-server", "localhost", "not correctly signed by the trusted CA"},
+                                           BadServer{"server-expired", "localhost", "validity has expired"},
+                                           BadServer{"server-wronghost", "localhost", "Common Name (CN) does not match"}),
                          [](const auto& param_info) {
                            std::string n = param_info.param.cert;
                            for (auto& c : n)

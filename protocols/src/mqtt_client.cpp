@@ -139,9 +139,14 @@ void MqttClient::diagnose_tls() {
     return;
   }
   d->last_ms = now;
+  MqttTls tls;
+  {
+    std::lock_guard lock(err_mu_);
+    tls = options_.tls;
+  }
   // Detached, holding copies: a broker that black-holes the probe cannot
   // hold up stop() (which waits for it only briefly).
-  std::thread([d, host, port, tls = options_.tls, client = options_.client_id, uri]() noexcept {
+  std::thread([d, host, port, tls = std::move(tls), client = options_.client_id, uri]() noexcept {
     try {
       std::string found = probe_tls(host, port, tls, 5000);
       if (!found.empty()) log::warn("mqtt", "TLS connection refused", {{"client_id", client}, {"uri", uri}, {"why", found}});
@@ -297,9 +302,13 @@ Result<void> MqttClient::set_credentials(mqtt::connect_options& co) {
 }
 
 void MqttClient::renew_credentials(std::string username, std::string password, MqttTls tls) {
-  options_.username = std::move(username);
-  options_.password = std::move(password);
-  options_.tls = std::move(tls);
+  {
+    // diagnose_tls() reads the TLS settings on Paho's thread.
+    std::lock_guard lock(err_mu_);
+    options_.username = std::move(username);
+    options_.password = std::move(password);
+    options_.tls = std::move(tls);
+  }
   if (!paho_ || stopping_) return;
   if (auto r = set_credentials(paho_->connect_options); !r) {
     log::error("mqtt", "new credentials unusable; keeping the connection",

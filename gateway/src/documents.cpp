@@ -16,13 +16,13 @@ std::string topic_level(std::string_view s) {
   return out;
 }
 
-std::string alert_topic(std::string_view gateway_id, const routing::Alert& a) {
+std::string alert_topic(std::string_view gateway_id, std::string_view severity, std::string_view device) {
   std::string t = "foggate/";
   t += gateway_id;
   t += "/alerts/";
-  t += a.severity;
+  t += severity;
   t += '/';
-  t += topic_level(a.device);
+  t += topic_level(device);
   return t;
 }
 

@@ -12,7 +12,10 @@
 namespace foggate::gateway {
 
 // foggate/<gateway>/alerts/<severity>/<device>
-std::string alert_topic(std::string_view gateway_id, const routing::Alert& a);
+std::string alert_topic(std::string_view gateway_id, std::string_view severity, std::string_view device);
+inline std::string alert_topic(std::string_view gateway_id, const routing::Alert& a) {
+  return alert_topic(gateway_id, a.severity, a.device);
+}
 std::string alert_json(std::string_view gateway_id, const routing::Alert& a);
 
 // A configured certificate expires soon (warning) or has expired

@@ -391,7 +391,7 @@ struct Gateway::Impl {
                 {{"role", w.role}, {"path", w.path}, {"days_left", std::to_string(w.days_left)}});
       cert_alerts.add();
       // Published even while disconnected: Paho holds it until the broker is back.
-      (void)publisher->publish("foggate/" + id + "/alerts/" + severity + "/" + topic_level(id),
+      (void)publisher->publish(alert_topic(id, severity, id),
                                cert_expiry_alert_json(id, w, clock.wall_ms()), 1, false);
     }
   }
@@ -553,14 +553,11 @@ Result<void> Gateway::start() {
     (void)g.forward_sink.load()->forward(std::move(m), p, routing::kForwardOffloaded);
   });
 
-  protocols::MqttOptions pub;
+  protocols::MqttOptions pub = std::move(site_credentials);  // user name, password, TLS
   pub.uris = cfg.broker.uris;
   pub.client_id = cfg.broker.client_id + "-pub";
   pub.clean_session = true;
   pub.keepalive_s = cfg.broker.keepalive_s;
-  pub.username = site_credentials.username;
-  pub.password = site_credentials.password;
-  pub.tls = site_credentials.tls;
   pub.will = {g.status_topic(), status_json(cfg.gateway.id, "offline", "connection lost", 0), 1, true};
   g.publisher = std::make_unique<protocols::MqttClient>(pub, g.clock);
   g.publisher->on_connected([&g](bool) { g.announce_online(); });

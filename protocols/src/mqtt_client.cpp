@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <random>
+#include <system_error>
 #include <thread>
 
 #include "foggate/base/log.h"
@@ -46,14 +47,9 @@ class MqttClient::Callbacks final : public mqtt::callback, public mqtt::iaction_
     guard([&] {
       owner_.stats_.connect_failures.add();
       std::string why = "connect failed, rc=" + std::to_string(tok.get_return_code());
-      owner_.diagnose_tls();
-      {
-        std::lock_guard lock(owner_.tls_diagnosis_->mu);
-        if (!owner_.tls_diagnosis_->text.empty()) why += " (TLS: " + owner_.tls_diagnosis_->text + ")";
-      }
-      {
-        std::lock_guard lock(owner_.err_mu_);
-        if (owner_.tls_ && why.find("(TLS: ") == std::string::npos) why += " (TLS handshake or broker refused; " + owner_.tls_hint_ + ")";
+      if (owner_.uses_tls()) {
+        owner_.diagnose_tls();
+        why += " (TLS: " + owner_.tls_reason() + ")";
       }
       owner_.handle_failure(std::move(why));
     });
@@ -146,16 +142,41 @@ void MqttClient::diagnose_tls() {
   }
   // Detached, holding copies: a broker that black-holes the probe cannot
   // hold up stop() (which waits for it only briefly).
-  std::thread([d, host, port, tls = std::move(tls), client = options_.client_id, uri]() noexcept {
-    try {
-      std::string found = probe_tls(host, port, tls, 5000);
-      if (!found.empty()) log::warn("mqtt", "TLS connection refused", {{"client_id", client}, {"uri", uri}, {"why", found}});
-      std::lock_guard lock(d->mu);
-      d->text = std::move(found);
-    } catch (...) {
-    }
-    d->running = false;
-  }).detach();
+  try {
+    std::thread([d, host, port, tls = std::move(tls), client = options_.client_id, uri]() noexcept {
+      try {
+        std::string found = probe_tls(host, port, tls, 5000);
+        if (!found.empty())
+          log::warn("mqtt", "TLS connection refused", {{"client_id", client}, {"uri", uri}, {"why", found}});
+        std::lock_guard lock(d->mu);
+        d->text = std::move(found);
+      } catch (...) {
+      }
+      d->running = false;
+    }).detach();
+  } catch (const std::system_error&) {
+    d->running = false;  // no thread to be had: try again after the next failure
+  }
+}
+
+bool MqttClient::uses_tls() const {
+  return std::any_of(options_.uris.begin(), options_.uris.end(), [](const auto& u) { return is_tls_uri(u); });
+}
+
+// The latest probe's finding or, until there is one, what to check (Paho
+// itself cannot say why a handshake failed).
+std::string MqttClient::tls_reason() const {
+  {
+    std::lock_guard lock(tls_diagnosis_->mu);
+    if (!tls_diagnosis_->text.empty()) return tls_diagnosis_->text;
+  }
+  std::lock_guard lock(err_mu_);
+  const auto& t = options_.tls;
+  return "handshake or broker refused; check that " +
+         (t.ca_file.empty() ? std::string("the system trust store") : t.ca_file) +
+         " signs the broker's certificate, that it is valid now" + (t.verify_hostname ? " and names the URI's host" : "") +
+         (t.cert_file.empty() ? ", and whether the broker requires a client certificate"
+                              : ", and that the broker trusts " + t.cert_file);
 }
 
 bool is_tls_uri(std::string_view uri) { return uri.starts_with("ssl://") || uri.starts_with("mqtts://"); }
@@ -267,19 +288,8 @@ Result<void> MqttClient::start() {
 Result<void> MqttClient::set_credentials(mqtt::connect_options& co) {
   co.set_user_name(options_.username);
   co.set_password(options_.password);
-  if (std::none_of(options_.uris.begin(), options_.uris.end(), [](const auto& u) { return is_tls_uri(u); }))
-    return {};
+  if (!uses_tls()) return {};
   const auto& t = options_.tls;
-  {
-    // OpenSSL's own reason is out of reach (see below): say what to check.
-    std::lock_guard lock(err_mu_);
-    tls_ = true;
-    tls_hint_ = "check that " + (t.ca_file.empty() ? std::string("the system trust store") : t.ca_file) +
-                " signs the broker's certificate, that it is valid now" +
-                (t.verify_hostname ? " and names the URI's host" : "") +
-                (t.cert_file.empty() ? ", and whether the broker requires a client certificate"
-                                     : ", and that the broker trusts " + t.cert_file);
-  }
   for (auto r : {check_readable(t.ca_file, "CA file"), check_readable(t.cert_file, "certificate file"),
                  check_readable(t.key_file, "key file")})
     if (!r) return r;

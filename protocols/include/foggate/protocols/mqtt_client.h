@@ -157,13 +157,13 @@ class MqttClient {
   std::atomic<int> failures_in_row_{0};
   mutable std::mutex err_mu_;
   std::string last_error_;  // guarded by err_mu_
-  bool tls_ = false;        // guarded by err_mu_
-  std::string tls_hint_;    // guarded by err_mu_; what to check when a TLS connect fails
   // Why TLS connects fail, found by a handshake of our own (tls_probe.h) on
   // a detached thread that owns a share of this; at most one at a time.
   struct TlsDiagnosis;
   std::shared_ptr<TlsDiagnosis> tls_diagnosis_;
   void diagnose_tls();
+  bool uses_tls() const;
+  std::string tls_reason() const;
   MqttStats stats_;
 };
 

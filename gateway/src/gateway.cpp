@@ -165,10 +165,20 @@ struct Gateway::Impl {
     }
   }
 
+  // Ingest skips the workers for forward tasks that would only be
+  // discarded (no uplink); the count stays in forward_unconfigured_total.
+  void use_forward_sink(std::shared_ptr<routing::ForwardSink> sink) {
+    if (ingest) ingest->set_forward_bypass(sink == unconfigured ? unconfigured.get() : nullptr);
+    forward_sink.store(std::move(sink));
+  }
+
   void run_worker(std::size_t index) {
     uint64_t generation = detector_generation.load();
-    // The cap is the gateway's; devices are spread over the workers.
-    const std::size_t cap = std::max<std::size_t>(config.gateway.max_tracked_devices / queues.size(), 1);
+    // The cap is the gateway's; devices are spread over the workers by a
+    // hash, never exactly evenly, so each worker may keep a quarter (and 16)
+    // more than its share: no worker evicts before the gateway holds the cap.
+    const std::size_t share = (config.gateway.max_tracked_devices + queues.size() - 1) / queues.size();
+    const std::size_t cap = queues.size() == 1 ? share : share + share / 4 + 16;
     routing::DetectorBank bank(detector_specs.load(), clock, detector_stats, cap);
     std::vector<routing::Alert> alerts;
     auto& queue = *queues[index];
@@ -287,13 +297,13 @@ struct Gateway::Impl {
         return;
       }
       uplink = u;
-      forward_sink.store(u);
+      use_forward_sink(u);
       return;
     }
     if (uplink && !next.uplink.enabled()) {
       // Turned off: what was accepted is committed to the spool and stays
       // there for when the uplink comes back.
-      forward_sink.store(unconfigured);
+      use_forward_sink(unconfigured);
       uplink->stop();
       uplink.reset();  // a later section that turns it on builds a new one
     }
@@ -502,7 +512,7 @@ Gateway::Gateway(Config config, const Clock& clock) : impl_(std::make_unique<Imp
 
 Gateway::~Gateway() { stop(); }
 
-void Gateway::set_forward_sink(std::shared_ptr<routing::ForwardSink> sink) { impl_->forward_sink.store(std::move(sink)); }
+void Gateway::set_forward_sink(std::shared_ptr<routing::ForwardSink> sink) { impl_->use_forward_sink(std::move(sink)); }
 
 void Gateway::reload_credentials() {
   impl_->reload_requested = true;
@@ -549,6 +559,7 @@ Result<void> Gateway::start() {
         g.clock));
   g.ingest = std::make_unique<Ingest>(g.clock, g.queues, cfg.gateway.queue_capacity, cfg.ingest.payload);
   g.ingest->set_rules(std::make_shared<const routing::RuleSet>(cfg.rules.ordered, cfg.rules.default_tasks));
+  g.use_forward_sink(g.forward_sink.load());
   g.ingest->set_offload([&g](std::shared_ptr<const Message> m, Priority p) {
     (void)g.forward_sink.load()->forward(std::move(m), p, routing::kForwardOffloaded);
   });

@@ -62,12 +62,17 @@ Ingest::Verdict Ingest::accept(Message&& msg, bool backpressure) {
 
   std::shared_ptr<const Message> shared;
   const int64_t received = msg.received_mono_ms;
+  routing::ForwardSink* const forward_bypass = forward_bypass_.load(std::memory_order_relaxed);
   for (const auto& spec : specs) {
     if (spec.kind == routing::TaskKind::kDrop) {
       st.dropped_by_rule.add();
       continue;
     }
     if (!shared) shared = std::make_shared<const Message>(std::move(msg));
+    if (spec.kind == routing::TaskKind::kForward && forward_bypass) {
+      (void)forward_bypass->forward(shared, spec.priority, 0);
+      continue;
+    }
     // "keep" queues regardless, so only other policies pay for the estimate.
     if (spec.on_overload != routing::OverloadAction::kKeep) {
       const auto route = routing::route_under_load(spec, received, received + spec.deadline_ms,

@@ -19,6 +19,7 @@
 #include "foggate/base/counter.h"
 #include "foggate/message/message.h"
 #include "foggate/protocols/payload_decoder.h"
+#include "foggate/routing/forward_sink.h"
 #include "foggate/routing/rule_set.h"
 #include "foggate/routing/task_queue.h"
 
@@ -57,6 +58,11 @@ class Ingest {
   // before the first message. Without one, offloaded tasks are only counted.
   using OffloadSink = std::function<void(std::shared_ptr<const Message>, Priority)>;
   void set_offload(OffloadSink sink) { offload_ = std::move(sink); }
+  // While no uplink is configured, forward tasks go straight to `sink`
+  // (which counts and discards them) instead of through a worker: half
+  // the queue traffic of the default rules. nullptr: queue them. `sink`
+  // must outlive this Ingest and not block. Any thread.
+  void set_forward_bypass(routing::ForwardSink* sink) { forward_bypass_.store(sink, std::memory_order_relaxed); }
   // CPU or memory over the configured marks (the supervisor samples them).
   // Any thread.
   void set_pressure(bool on) { pressure_.store(on, std::memory_order_relaxed); }
@@ -80,6 +86,7 @@ class Ingest {
   IngestSourceStats coap_;
   OffloadSink offload_;
   std::atomic<bool> pressure_{false};
+  std::atomic<routing::ForwardSink*> forward_bypass_{nullptr};
   std::array<Counter, kPriorityCount> overload_shed_;  // tasks dropped by their on_overload policy
   std::array<Counter, kPriorityCount> offloaded_;      // tasks sent upstream instead of run here
   mutable std::mutex reasons_mu_;

@@ -10,6 +10,7 @@
 
 #include "foggate/base/log.h"
 #include "tls_probe.h"
+#include "tcp_nodelay.h"
 
 namespace foggate::protocols {
 
@@ -363,6 +364,7 @@ void MqttClient::handle_connected() {
   connecting_ = false;
   failures_in_row_ = 0;
   stats_.connects.add();
+  (void)set_tcp_nodelay_on_all_sockets();  // why: tcp_nodelay.h
   log::info("mqtt", "connected", {{"client_id", options_.client_id},
                                   {"uri", paho_->client->get_server_uri()}});
   // session_present is not exposed for the callback-style connect in

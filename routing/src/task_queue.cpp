@@ -90,8 +90,10 @@ bool TaskQueue::try_push(Task task) {
   std::push_heap(heaps_[pi].begin(), heaps_[pi].end(), later);
   ++size_;
   stats_.queued[pi].add();
+  const bool wake = waiting_ && !wake_pending_;
+  if (wake) wake_pending_ = true;
   lock.unlock();
-  ready_.notify_one();
+  if (wake) ready_.notify_one();
   return true;
 }
 
@@ -121,7 +123,10 @@ std::optional<Task> TaskQueue::pop() {
   while (true) {
     if (auto t = take_locked()) return t;
     if (closed_) return std::nullopt;
+    waiting_ = true;
     ready_.wait(lock);
+    waiting_ = false;
+    wake_pending_ = false;
   }
 }
 

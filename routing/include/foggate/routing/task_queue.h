@@ -104,6 +104,11 @@ class TaskQueue {
   std::size_t size_ = 0;                    // guarded by mu_
   uint64_t next_seq_ = 0;                   // guarded by mu_
   bool closed_ = false;                     // guarded by mu_
+  // A push wakes the worker only when it sleeps and no wake is already on
+  // its way: between a wake and the worker running, many pushes may come,
+  // and each extra notify would be a futex call for nothing.
+  bool waiting_ = false;      // guarded by mu_
+  bool wake_pending_ = false; // guarded by mu_
   std::atomic<int64_t> service_us_{0};
   TaskQueueStats stats_;
 };

@@ -5,7 +5,7 @@
 //   foggate-loadgen --uri tcp://127.0.0.1:P --devices 1000 --rate 10000 --seconds 10
 //       [--qos 0|1] [--format json|msgpack] [--clients 2] [--alert-devices 10]
 //       [--count FILTER | --count-alert-devices] [--alerts] [--metrics TOPIC] [--wait-uplink]
-//       [--drain-seconds 5] [--latency-log FILE]
+//       [--drain-seconds 5] [--latency-log FILE] [--alert-connection]
 //
 // Publishers: --clients plain MQTT 3.1.1 connections (loadgen_publisher.h
 // says why not Paho) share --rate msg/s; device i publishes
@@ -20,6 +20,9 @@
 //                           raised them: latency;
 //   --metrics TOPIC         keeps foggate's metrics documents (waits up to
 //                           3 s for the first one before sending);
+//   --alert-connection      the alert devices publish on one more connection
+//                           of their own (at their share of --rate), as
+//                           alarm sensors with their own link would;
 //   --latency-log FILE      writes "alert <send time, ms into the run>
 //                           <latency µs>" per alert and "metrics <arrival
 //                           ms>" per metrics document: when slow ones happen.
@@ -64,6 +67,7 @@ struct Options {
   bool wait_uplink = false;   // drain until foggate reports everything sent upstream
   double drain_seconds = 5;
   std::string latency_log;    // empty: no per-alert log
+  bool alert_connection = false;  // the alert devices publish on a connection of their own
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -71,7 +75,7 @@ struct Options {
                "foggate-loadgen: %s\nusage: foggate-loadgen --uri URI --devices N --rate MSGS_PER_S --seconds S\n"
                "  [--qos 0|1] [--format json|msgpack] [--clients N] [--alert-devices K]\n"
                "  [--count FILTER | --count-alert-devices] [--alerts] [--metrics TOPIC] [--wait-uplink]\n"
-               "  [--drain-seconds S] [--latency-log FILE]\n",
+               "  [--drain-seconds S] [--latency-log FILE] [--alert-connection]\n",
                why);
   std::exit(2);
 }
@@ -90,6 +94,10 @@ Options parse(int argc, char** argv) {
     }
     if (a == "--count-alert-devices") {
       o.count_alert_devices = true;
+      continue;
+    }
+    if (a == "--alert-connection") {
+      o.alert_connection = true;
       continue;
     }
     if (i + 1 >= argc) usage(("missing value after " + a).c_str());
@@ -113,6 +121,7 @@ Options parse(int argc, char** argv) {
   if (o.rate <= 0 || o.seconds <= 0) usage("--rate and --seconds must be positive");
   if (!o.count_filter.empty() && o.count_alert_devices) usage("--count and --count-alert-devices exclude each other");
   if (o.count_alert_devices && o.alert_devices == 0) usage("--count-alert-devices needs --alert-devices");
+  if (o.alert_connection && o.alert_devices == 0) usage("--alert-connection needs --alert-devices");
   o.clients = std::min(o.clients, o.devices);
   o.alert_devices = std::min(o.alert_devices, o.devices);
   return o;
@@ -176,6 +185,19 @@ void connect_all(const Options& o, Receiver& receiver, SendTable& table, std::at
   ps.devices = o.devices;
   ps.clients = o.clients;
   ps.alert_devices = o.alert_devices;
+  if (o.alert_connection) {
+    // Every device keeps its rate (rate / devices): the alert devices' share
+    // moves to their own connection.
+    const double alert_share = static_cast<double>(o.alert_devices) / o.devices;
+    ps.rate = o.rate * (1 - alert_share) / o.clients;
+    ps.serve = PublisherSettings::Serve::kNonAlert;
+    PublisherSettings alert = ps;
+    alert.rate = o.rate * alert_share;
+    alert.serve = PublisherSettings::Serve::kAlertOnly;
+    alert.client_id = "loadgen-" + std::to_string(::getpid()) + "-pub-alerts";
+    pubs.push_back(std::make_unique<Publisher>(alert, table, sent_total));
+    pubs.back()->connect();
+  }
   for (uint32_t i = 0; i < o.clients; ++i) {
     ps.client_id = "loadgen-" + std::to_string(::getpid()) + "-pub-" + std::to_string(i);
     ps.index = i;

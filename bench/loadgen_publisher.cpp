@@ -140,7 +140,10 @@ void Publisher::read_acks() {
 void Publisher::run(std::chrono::steady_clock::time_point start, std::chrono::steady_clock::time_point end) {
   std::vector<uint32_t> devices;
   std::vector<std::string> topics;
-  for (uint32_t d = s_.index; d < s_.devices; d += s_.clients) {
+  const bool alert_only = s_.serve == PublisherSettings::Serve::kAlertOnly;
+  for (uint32_t d = alert_only ? 0 : s_.index; d < (alert_only ? s_.alert_devices : s_.devices);
+       d += alert_only ? 1 : s_.clients) {
+    if (s_.serve == PublisherSettings::Serve::kNonAlert && d < s_.alert_devices) continue;
     devices.push_back(d);
     topics.push_back("sensors/dev-" + std::to_string(d) + "/temp");
   }

@@ -38,6 +38,10 @@ struct PublisherSettings {
   uint32_t clients = 1;         // connections; this one serves devices i % clients == index
   uint32_t index = 0;
   uint32_t alert_devices = 0;   // devices 0..alert_devices-1 send alert readings
+  // Which of its devices this connection serves: all, all but the alert
+  // devices, or only the alert devices (all of them, whatever the index),
+  // as sensors with their own connections would.
+  enum class Serve { kAll, kNonAlert, kAlertOnly } serve = Serve::kAll;
 };
 
 class Publisher {

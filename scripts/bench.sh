@@ -6,9 +6,10 @@
 # figures and what they mean are in docs/benchmarks.md ("End to end").
 # It measures and asserts nothing; scripts/test.sh and CI do not run it.
 #
-#   scripts/bench.sh            each figure the median of 3 runs (about 9 min)
+#   scripts/bench.sh            each figure the median of 3 runs (about 10 min)
 #   scripts/bench.sh --quick    1 run per figure (about 4 min)
-# (plus the build of foggate and foggate-loadgen when sources changed).
+#   scripts/bench.sh [--quick] --only S5,S7   only those scenarios (names below)
+# (plus the build of foggate and the bench tools when sources changed).
 #
 # Scenarios (the load: foggate-loadgen, 1000 devices, ~64 B topic+JSON):
 #   ceiling  broker + a plain Paho subscriber on sensors/#: most msg/s
@@ -19,22 +20,36 @@
 #            the ceiling; also with metrics off
 #   S3       upstream bytes per message (uplink on, a second mosquitto)
 #   S4       RSS with 1k, 10k, 100k devices
+#   S5       backlog: a spool built while the upstream broker is paused
+#            (SIGSTOP), then drained: MB/s and msg/s where the batches land
+#            (foggate-upcount), disk bytes written per byte sent
+#   S6       overload at 2x what S1 sustained, 1% critical: critical alert
+#            latency, what was offloaded or shed, nothing lost unseen
+#   S7       CoAP NON and CON requests/s (foggate-coapgen), 2.04/5.03 split
 #   startup  launch to retained "online" on foggate/<id>/status
 # Every process it starts is stopped by PID; only 127.0.0.1, free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=3
-if [ "${1:-}" = "--quick" ]; then RUNS=1; elif [ -n "${1:-}" ]; then
-  echo "usage: scripts/bench.sh [--quick]" >&2
-  exit 2
-fi
+ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) RUNS=1 ;;
+    --only) ONLY=",${2:-},"; shift ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--only ceiling,S1,S2,startup,S3,S4,S5,S6,S7]" >&2; exit 2 ;;
+  esac
+  shift
+done
+want() { [ -z "$ONLY" ] || [[ "$ONLY" == *",$1,"* ]]; }
 DEVICES=1000
 ALERT_DEVICES=10
 PROBE_S=3          # seconds of a deliberately overloaded run that estimates capacity
 TRIAL_S=4          # seconds of one search step
 S2_S=5             # seconds of one latency run
 BACKLOG_MS=100     # "keeps up": never more than this much traffic behind
+S5_RATE=20000      # S5: the load that builds the backlog, msg/s for S5_S seconds
+S5_S=10
 BUDGET_S=540       # later scenarios are skipped past this many seconds of measuring
 
 scripts/deps.sh
@@ -43,7 +58,7 @@ B=${FOGGATE_BUILD_DIR:-build}
 if [ ! -f "$B/build.ninja" ]; then
   cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-cmake --build "$B" --target foggate foggate-loadgen >/dev/null
+cmake --build "$B" --target foggate foggate-loadgen foggate-upcount foggate-coapgen >/dev/null
 LOADGEN=$B/bench/foggate-loadgen
 TCK=$(getconf CLK_TCK)
 
@@ -127,13 +142,16 @@ start_broker() {
 # hysteresis 1, no cooldown) that only the alert devices cross, default
 # rules (detect + forward), metrics every METRICS_MS, CoAP off, uplink only
 # when an upstream port is given.
+# CONFIG_EXTRA: more top-level members (e.g. rules) for one scenario;
+# INGEST: the ingest section's members instead of MQTT only.
 write_config() {  # file qos metrics_ms [upstream_port]
   local uplink=""
   if [ -n "${4:-}" ]; then uplink=",\"uplink\":{\"uris\":[\"tcp://127.0.0.1:$4\"]}"; fi
+  if [ -n "${CONFIG_EXTRA:-}" ]; then uplink="$uplink,$CONFIG_EXTRA"; fi
   cat > "$1" <<JSON
 {"gateway":{"id":"bench","data_dir":"$RUN/data"},
  "broker":{"uris":["tcp://127.0.0.1:$BROKER_PORT"]},
- "ingest":{"mqtt":[{"filter":"sensors/#","qos":$2}],"coap":{"enabled":false}},
+ "ingest":{${INGEST:-"\"mqtt\":[{\"filter\":\"sensors/#\",\"qos\":$2}],\"coap\":{\"enabled\":false}"}},
  "detectors":[{"name":"limit","type":"threshold","field":"t","max":1000,"hysteresis":1,
                "cooldown_ms":0,"severity":"critical"}],
  "metrics":{"interval_ms":$3}$uplink}
@@ -147,6 +165,43 @@ start_foggate() {  # config; sets FG_PID once foggate announces "online"
   PIDS+=("$FG_PID")
   mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t foggate/bench/status -C 1 -W 10 2>/dev/null | grep -q '"online"' ||
     die "foggate did not come online; see $RUN/foggate.log"
+}
+
+# foggate's metrics, read off its metrics topic (the scenarios that need
+# them set a short metrics interval).
+metrics_now() {  # -> $RUN/metrics.json: the next metrics document
+  mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -t foggate/bench/metrics -C 1 -W 10 > "$RUN/metrics.json" 2>/dev/null ||
+    die "no metrics document from foggate; see $RUN/foggate.log"
+}
+metric_sum() {  # name [label=value ...] -> sum over the matching series of $RUN/metrics.json
+  python3 - "$RUN/metrics.json" "$@" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))["metrics"]
+name, want = sys.argv[2], sys.argv[3:]
+total = 0.0
+for key, value in doc.items():
+    base, _, labels = key.partition("{")
+    if base == name and all(w in labels.rstrip("}").split(",") for w in want):
+        total += value
+print(f"{total:.0f}" if total.is_integer() else total)
+PY
+}
+wait_metric() {  # name op value timeout_s: polls until "metric op value" holds
+  local until=$((SECONDS + $4)) v
+  while [ $SECONDS -lt "$until" ]; do
+    metrics_now
+    v=$(metric_sum "$1")
+    if is_true "$v $2 $3"; then return 0; fi
+  done
+  log "gave up waiting for $1 $2 $3 (last $v)"
+  return 1
+}
+io_write_bytes() { awk '$1 == "write_bytes:" { print $2 }' "/proc/$1/io"; }
+result_of() {  # file -> fills R from its RESULT line
+  local line kv
+  line=$(grep '^RESULT ' "$1" | tail -1) || die "no result in $1"
+  R=()
+  for kv in ${line#RESULT }; do R[${kv%%=*}]=${kv#*=}; done
 }
 
 declare -A R
@@ -308,17 +363,23 @@ over_budget() {  # true past the budget; remembers what it cut ($1)
   return 0
 }
 
-log "ceiling: broker alone"
-max_rate ceiling 0 "ceiling QoS 0" 80000 "ceiling QoS 0"
-max_rate ceiling 1 "ceiling QoS 1" 60000 "ceiling QoS 1"
-C0=$(median_of "ceiling QoS 0" "max msg/s kept up with")
-C1=$(median_of "ceiling QoS 1" "max msg/s kept up with")
-if [ "$C0" = 0 ] || [ "$C1" = 0 ]; then die "the broker alone kept up with no rate tried; see $RUN"; fi
+# S1 and S2 are set against the ceiling: it runs whenever they do.
+if want ceiling || want S1 || want S2; then
+  log "ceiling: broker alone"
+  max_rate ceiling 0 "ceiling QoS 0" 80000 "ceiling QoS 0"
+  max_rate ceiling 1 "ceiling QoS 1" 60000 "ceiling QoS 1"
+  C0=$(median_of "ceiling QoS 0" "max msg/s kept up with")
+  C1=$(median_of "ceiling QoS 1" "max msg/s kept up with")
+  if [ "$C0" = 0 ] || [ "$C1" = 0 ]; then die "the broker alone kept up with no rate tried; see $RUN"; fi
+fi
 
-log "S1: foggate subscribed"
-max_rate foggate 0 "S1 QoS 0" "$C0" "ceiling QoS 0"
-max_rate foggate 1 "S1 QoS 1" "$C1" "ceiling QoS 1"
+if want S1; then
+  log "S1: foggate subscribed"
+  max_rate foggate 0 "S1 QoS 0" "$C0" "ceiling QoS 0"
+  max_rate foggate 1 "S1 QoS 1" "$C1" "ceiling QoS 1"
+fi
 
+if want S2; then
 log "S2: alert latency"
 for qos in 0 1; do
   for i in $(seq "$RUNS"); do
@@ -343,8 +404,9 @@ for qos in 0 1; do
     latency_figures "S2 QoS $qos, 80% of ceiling = $rate msg/s"
   done
 done
+fi
 
-if ! over_budget startup; then
+if want startup && ! over_budget startup; then
   log "startup"
   for i in $(seq "$RUNS"); do
     start_broker site
@@ -365,7 +427,7 @@ if ! over_budget startup; then
   done
 fi
 
-if ! over_budget S3; then
+if want S3 && ! over_budget S3; then
   log "S3: upstream bytes per message"
   for i in $(seq "$RUNS"); do
     start_broker site
@@ -386,7 +448,7 @@ if ! over_budget S3; then
   done
 fi
 
-if ! over_budget S4; then
+if want S4 && ! over_budget S4; then
   log "S4: RSS by device count"
   for devices in 10000 100000; do
     # Long enough at 10k msg/s for every device to report at least once.
@@ -395,6 +457,124 @@ if ! over_budget S4; then
       over_budget "S4 $devices devices run $i" && break
       DEVICES=$devices trial foggate 0 10000 "$secs"
       s4_figures "$devices"
+    done
+  done
+fi
+
+if want S5 && ! over_budget S5; then
+  log "S5: backlog drain"
+  sc="S5 backlog, ${S5_RATE} msg/s x ${S5_S} s QoS 0"
+  for i in $(seq "$RUNS"); do
+    over_budget "S5 run $i" && break
+    start_broker site
+    start_broker upstream
+    "$B/bench/foggate-upcount" --uri "tcp://127.0.0.1:$UP_PORT" --idle 2 --timeout 90 > "$RUN/upcount.out" 2>>"$RUN/upcount.log" &
+    uc=$!
+    PIDS+=("$uc")
+    for _ in $(seq 100); do grep -q READY "$RUN/upcount.out" && break; sleep 0.1; done
+    write_config "$RUN/gw.json" 0 200 "$UP_PORT"
+    start_foggate "$RUN/gw.json"
+    w0=$(io_write_bytes "$FG_PID")
+    # The outage: the upstream broker stops answering (connections stay up,
+    # nothing is acknowledged), so everything goes into the spool.
+    kill -STOP "$UP_PID"
+    loadgen --devices "$DEVICES" --rate "$S5_RATE" --seconds "$S5_S" --qos 0 --metrics foggate/bench/metrics --drain-seconds 10
+    sent=${R[sent]}
+    wait_metric uplink_uncommitted_messages == 0 20 || true
+    spool_bytes=$(metric_sum spool_bytes)
+    kill -CONT "$UP_PID"
+    wait "$uc" || true
+    wait_metric spool_batches == 0 30 || true
+    w1=$(io_write_bytes "$FG_PID")
+    up_bytes=$(metric_sum uplink_bytes_sent_total)
+    stop_pid "$FG_PID"; stop_pid "$UP_PID"; stop_pid "$BROKER_PID"
+    result_of "$RUN/upcount.out"
+    if [ "${R[msgs]}" = 0 ] || [ "$(calc "${R[span_ms]} > 0")" = 0 ]; then log "S5: nothing drained"; continue; fi
+    record "$sc" "messages spooled during the outage" "$sent"
+    record "$sc" "spool MB when upstream returned" "$(calc "$spool_bytes / 1e6")"
+    record "$sc" "drain MB/s (batches arriving upstream)" "$(calc "${R[bytes]} / 1e6 / (${R[span_ms]} / 1000)")"
+    record "$sc" "drain msg/s" "$(calc "${R[msgs]} / (${R[span_ms]} / 1000)")"
+    record "$sc" "messages upstream / sent" "$(calc "${R[msgs]} / $sent")"
+    record "$sc" "disk bytes written per byte sent" "$(calc "$up_bytes > 0 ? ($w1 - $w0) / $up_bytes : 0")"
+  done
+fi
+
+if want S6 && ! over_budget S6; then
+  log "S6: overload, 1% critical"
+  # 2x what S1 sustained at QoS 0 (a short overloaded probe when S1 did not run).
+  s1=$(median_of "S1 QoS 0" "max msg/s kept up with")
+  if [ "$s1" = 0 ]; then
+    trial foggate 0 80000 "$PROBE_S" --drain-seconds 2
+    s1=$(round_down "$(calc "$THROUGHPUT * 0.85")")
+  fi
+  rate=$(round_down "$(calc "$s1 * 2")")
+  # The ten alert devices (1% of the load) are critical; the rest is detect
+  # (normal, offloaded when its deadline cannot be met) and forward (low).
+  CONFIG_EXTRA='"rules":{"ordered":[{"name":"alarm","device":"dev-?","tasks":[{"task":"detect","priority":"critical"}]}],
+    "default":[{"task":"detect","priority":"normal","deadline_ms":500,"on_overload":"offload"},{"task":"forward","priority":"low"}]}'
+  # With the priority lane the alert devices' topics are also subscribed on
+  # foggate's second connection (configuration.md, "The priority lane").
+  lane='"mqtt":[{"filter":"sensors/#","qos":0}'
+  for d in $(seq 0 $((ALERT_DEVICES - 1))); do lane="$lane,{\"filter\":\"sensors/dev-$d/#\",\"qos\":0,\"lane\":\"priority\"}"; done
+  lane="$lane],\"coap\":{\"enabled\":false}"
+  for variant in lane "no lane"; do
+    sc="S6 2 x S1 = $rate msg/s QoS 0, 1% critical, $variant"
+    runs=$RUNS
+    if [ "$variant" = "no lane" ]; then runs=1; fi   # the before picture, once
+    for i in $(seq "$runs"); do
+      over_budget "S6 $variant run $i" && break
+      start_broker site
+      start_broker upstream
+      ingest=$lane
+      if [ "$variant" = "no lane" ]; then ingest=""; fi
+      INGEST=$ingest write_config "$RUN/gw.json" 0 1000 "$UP_PORT"
+      start_foggate "$RUN/gw.json"
+      loadgen --devices "$DEVICES" --rate "$rate" --seconds "$S2_S" --qos 0 --alert-devices "$ALERT_DEVICES" --alerts \
+        --count-alert-devices --alert-connection --metrics foggate/bench/metrics --drain-seconds 30
+      metrics_now
+      received=$(metric_sum messages_received_total source=mqtt)
+      offloaded=$(metric_sum tasks_routed_total action=offload)
+      shed=$(( $(metric_sum tasks_routed_total action=shed) + $(metric_sum tasks_shed_total) ))
+      stop_pid "$FG_PID"; stop_pid "$UP_PID"; stop_pid "$BROKER_PID"
+      record "$sc" "offered msg/s (achieved by the publishers)" "${R[send_rate]}"
+      record "$sc" "critical alert latency p50 ms" "$(calc "${R[lat_p50_us]} / 1000")"
+      record "$sc" "critical alert latency p99 ms" "$(calc "${R[lat_p99_us]} / 1000")"
+      record "$sc" "same readings via broker only, p50 ms" "$(calc "${R[rx_p50_us]} / 1000")"
+      record "$sc" "same readings via broker only, p99 ms" "$(calc "${R[rx_p99_us]} / 1000")"
+      record "$sc" "critical alerts received / expected" "$(calc "${R[alerts]} / ${R[alerts_expected]}")"
+      record "$sc" "messages received by foggate / sent" "$(calc "$received / ${R[sent]}")"
+      record "$sc" "detect tasks offloaded / messages" "$(calc "$offloaded / ${R[sent]}")"
+      record "$sc" "tasks shed (counted)" "$shed"
+      record "$sc" "most msgs behind (metrics samples)" "${R[fg_backlog_max]}"
+    done
+  done
+  CONFIG_EXTRA=""
+fi
+
+if want S7 && ! over_budget S7; then
+  log "S7: CoAP"
+  for i in $(seq "$RUNS"); do
+    for type in non con; do
+      for rate in 20000 60000; do
+        over_budget "S7 $type $rate run $i" && break 2
+        start_broker site
+        coap_port=$(python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+        # CoAP on, MQTT ingest off: the same detector and default rules.
+        INGEST="\"mqtt\":[],\"coap\":{\"bind\":\"127.0.0.1\",\"port\":$coap_port}" write_config "$RUN/gw.json" 0 1000
+        start_foggate "$RUN/gw.json"
+        f0=$(cpu_ticks "$FG_PID")
+        timeout 60 "$B/bench/foggate-coapgen" --port "$coap_port" --devices "$DEVICES" --rate "$rate" --seconds 3 \
+          --type "$type" > "$RUN/coapgen.out" 2>>"$RUN/coapgen.log" || true
+        f1=$(cpu_ticks "$FG_PID")
+        stop_pid "$FG_PID"; stop_pid "$BROKER_PID"
+        result_of "$RUN/coapgen.out"
+        sc="S7 CoAP $(tr a-z A-Z <<<"$type"), $rate req/s offered"
+        record "$sc" "2.04 answers/s" "${R[ok_rate]}"
+        record "$sc" "5.03 answers / requests" "$(calc "${R[overloaded]} / ${R[sent]}")"
+        record "$sc" "unanswered / requests" "$(calc "${R[unanswered]} / ${R[sent]}")"
+        record "$sc" "answer latency p99 ms" "$(calc "${R[lat_p99_us]} / 1000")"
+        record "$sc" "foggate CPU µs/request" "$(calc "($f1 - $f0) * 1e6 / $TCK / ${R[sent]}")"
+      done
     done
   done
 fi
@@ -423,7 +603,7 @@ def fmt(v):
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
 def med(v):
     return statistics.median_low(v) if len(v) % 2 == 0 else statistics.median(v)
-rank = ["ceiling", "S1", "S2", "startup", "S3", "S4"]  # scenarios in the table's order; runs keep theirs
+rank = ["ceiling", "S1", "S2", "startup", "S3", "S4", "S5", "S6", "S7"]  # scenarios in the table's order; runs keep theirs
 order.sort(key=lambda k: rank.index(k[0].split()[0]) if k[0].split()[0] in rank else len(rank))
 w = max(len(sc) for sc, _ in order)
 f = max(len(fg) for _, fg in order)

@@ -264,6 +264,10 @@ void parse_ingest_section(const JsonValue& v, const std::string& path, IngestSec
         else sr.fail(sr.path_of("format"), "unknown format \"" + fmt + "\"; use auto, json, msgpack or number");
       }
       sr.string("pattern", in.pattern);
+      std::string lane;
+      sr.string("lane", lane);
+      if (lane == "priority") in.priority_lane = true;
+      else if (!lane.empty() && lane != "normal") sr.fail(sr.path_of("lane"), "unknown lane \"" + lane + "\"; use normal or priority");
       out.mqtt.push_back(std::move(in));
     });
   }

@@ -82,6 +82,10 @@ struct Gateway::Impl {
   // subscriber callback may still announce presence through it.
   std::unique_ptr<protocols::MqttClient> publisher;   // alerts, status, metrics; carries the Last Will
   std::unique_ptr<protocols::MqttClient> subscriber;  // persistent session, ingest only
+  // Subscriptions with "lane": "priority", when the start configuration has
+  // any: their own connection and broker queue (configuration.md).
+  std::unique_ptr<protocols::MqttClient> priority_subscriber;
+  Counter lane_duplicates;  // messages that arrived on both lanes, dropped from the normal one
 
   std::vector<std::jthread> workers;
   std::jthread coap_thread;
@@ -104,18 +108,33 @@ struct Gateway::Impl {
 
   std::string status_topic() const { return "foggate/" + config.gateway.id + "/status"; }
 
-  void on_mqtt_message(const std::string& topic, const std::string& payload) {
+  // The subscriptions each lane's connection holds. Without a priority
+  // connection every entry goes to the normal one.
+  std::vector<protocols::MqttSubscription> lane_subscriptions(const IngestSection& in, bool priority_lane) const {
+    const bool split = priority_subscriber != nullptr;
+    std::vector<protocols::MqttSubscription> subs;
+    for (const auto& s : in.mqtt)
+      if ((split && s.priority_lane) == priority_lane) subs.push_back({s.filter, s.qos});
+    return subs;
+  }
+
+  void on_mqtt_message(const std::string& topic, const std::string& payload, bool priority_lane) {
+    const auto cfg = live.load();
+    const MqttIngest* sub = nullptr;  // the first entry of this lane that matches
+    for (const auto& s : cfg->ingest.mqtt) {
+      if (!topic_matches(s.filter, topic)) continue;
+      const bool on_priority = s.priority_lane && priority_subscriber;
+      if (on_priority && !priority_lane) {
+        // The priority connection delivers this one too, ahead of any backlog.
+        lane_duplicates.add();
+        return;
+      }
+      if (on_priority == priority_lane && sub == nullptr) sub = &s;
+    }
     Message m;
     m.source = Source::kMqtt;
     m.topic = topic;
     m.payload = payload;
-    const auto cfg = live.load();
-    const MqttIngest* sub = nullptr;
-    for (const auto& s : cfg->ingest.mqtt)
-      if (topic_matches(s.filter, topic)) {
-        sub = &s;
-        break;
-      }
     TopicCaptures cap;
     if (sub != nullptr && extract_topic(sub->pattern, topic, cap)) {
       m.device.assign(cap.device);
@@ -268,9 +287,13 @@ struct Gateway::Impl {
         ++detector_generation;
       } else if (name == "ingest") {
         ingest->set_decode(next.ingest.payload);
-        std::vector<protocols::MqttSubscription> subs;
-        for (const auto& s : next.ingest.mqtt) subs.push_back({s.filter, s.qos});
-        subscriber->set_subscriptions(std::move(subs));
+        subscriber->set_subscriptions(lane_subscriptions(next.ingest, false));
+        if (priority_subscriber) {
+          priority_subscriber->set_subscriptions(lane_subscriptions(next.ingest, true));
+        } else if (std::any_of(next.ingest.mqtt.begin(), next.ingest.mqtt.end(),
+                               [](const MqttIngest& s) { return s.priority_lane; })) {
+          log::warn("ingest-mqtt", "the priority lane opens at the next restart; its filters use the normal connection until then");
+        }
         const auto& oc = before->ingest.coap;
         const auto& nc = next.ingest.coap;
         if (before->ingest.coap_enabled != next.ingest.coap_enabled || oc.bind != nc.bind || oc.port != nc.port ||
@@ -330,6 +353,7 @@ struct Gateway::Impl {
       if (cert_watch && cert_watch->due()) check_certificates();
       sample_load();
       subscriber->tick();
+      if (priority_subscriber) priority_subscriber->tick();
       publisher->tick();
       if (remote) {
         remote->process();
@@ -416,6 +440,7 @@ struct Gateway::Impl {
     } else {
       publisher->renew_credentials(site.username, site.password, site.tls);
       subscriber->renew_credentials(site.username, site.password, site.tls);
+      if (priority_subscriber) priority_subscriber->renew_credentials(site.username, site.password, site.tls);
     }
     if (uplink && cfg->uplink.enabled()) uplink->reconfigure(cfg->uplink);
     if (cert_watch) cert_watch->set_certificates(watched_certificates(*cfg));
@@ -472,6 +497,7 @@ struct Gateway::Impl {
     out.push_back({"detectors_tracked", {}, static_cast<double>(detector_stats.tracked.value())});
     out.push_back({"detector_states_evicted_total", {}, static_cast<double>(detector_stats.evicted.value())});
     out.push_back({"forward_unconfigured_total", {}, static_cast<double>(unconfigured->discarded_.value())});
+    out.push_back({"mqtt_lane_duplicates_total", {}, static_cast<double>(lane_duplicates.value())});
     out.push_back({"worker_errors_total", {}, static_cast<double>(worker_errors.value())});
     const std::pair<const char*, const Counter*> coap[] = {
         {"accepted", &coap_stats.accepted},       {"bad_request", &coap_stats.bad_request},
@@ -495,9 +521,9 @@ struct Gateway::Impl {
       out.push_back({"config_sections_total", {{"outcome", "unchanged"}}, static_cast<double>(remote->stats().unchanged.value())});
       out.push_back({"config_not_persisted_total", {}, static_cast<double>(remote->stats().not_persisted.value())});
     }
-    for (const auto* cl : {subscriber.get(), publisher.get()}) {
+    for (const auto* cl : {subscriber.get(), priority_subscriber.get(), publisher.get()}) {
       if (cl == nullptr) continue;
-      const std::string role = cl == subscriber.get() ? "ingest" : "publish";
+      const std::string role = cl == subscriber.get() ? "ingest" : cl == publisher.get() ? "publish" : "ingest-priority";
       out.push_back({"mqtt_connected", {{"client", role}}, cl->connected() ? 1.0 : 0.0});
       out.push_back({"mqtt_connects_total", {{"client", role}}, static_cast<double>(cl->stats().connects.value())});
       out.push_back({"mqtt_publish_failures_total", {{"client", role}},
@@ -587,14 +613,20 @@ Result<void> Gateway::start() {
   sub.clean_session = false;
   sub.will = {};
   g.subscriber = std::make_unique<protocols::MqttClient>(sub, g.clock);
-  std::vector<protocols::MqttSubscription> subs;
-  for (const auto& s : cfg.ingest.mqtt) subs.push_back({s.filter, s.qos});
-  g.subscriber->set_subscriptions(std::move(subs));
+  if (std::any_of(cfg.ingest.mqtt.begin(), cfg.ingest.mqtt.end(), [](const MqttIngest& s) { return s.priority_lane; })) {
+    protocols::MqttOptions prio = sub;
+    prio.client_id = cfg.broker.client_id + "-prio";
+    g.priority_subscriber = std::make_unique<protocols::MqttClient>(prio, g.clock);
+    g.priority_subscriber->set_subscriptions(g.lane_subscriptions(cfg.ingest, true));
+    g.priority_subscriber->on_message(
+        [&g](const std::string& t, const std::string& p, bool) { g.on_mqtt_message(t, p, true); });
+  }
+  g.subscriber->set_subscriptions(g.lane_subscriptions(cfg.ingest, false));
   g.subscriber->on_connected([&g](bool) {
     g.ingest_ready = true;
     g.announce_online();
   });
-  g.subscriber->on_message([&g](const std::string& t, const std::string& p, bool) { g.on_mqtt_message(t, p); });
+  g.subscriber->on_message([&g](const std::string& t, const std::string& p, bool) { g.on_mqtt_message(t, p, false); });
 
   for (std::size_t i = 0; i < workers; ++i) g.workers.emplace_back([&g, i] { g.run_worker(i); });
 
@@ -608,9 +640,12 @@ Result<void> Gateway::start() {
     stop();
     return r;
   }
-  if (auto r = g.subscriber->start(); !r) {
-    stop();
-    return r;
+  for (auto* client : {g.priority_subscriber.get(), g.subscriber.get()}) {
+    if (client == nullptr) continue;
+    if (auto r = client->start(); !r) {
+      stop();
+      return r;
+    }
   }
   if (cfg.gateway.cert_expiry_warn_days > 0)
     g.cert_watch = std::make_unique<CertWatch>(Impl::watched_certificates(cfg), cfg.gateway.cert_expiry_warn_days, g.clock);
@@ -630,6 +665,7 @@ void Gateway::stop() {
   g.stop_cv.notify_all();
   // 1. Producers: no new messages. Undelivered MQTT messages stay queued in
   //    the broker for our persistent session.
+  if (g.priority_subscriber) g.priority_subscriber->stop();
   if (g.subscriber) g.subscriber->stop();
   // The supervisor first: it may be applying a configuration that restarts CoAP.
   if (g.supervisor.joinable()) g.supervisor.join();

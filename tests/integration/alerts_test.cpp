@@ -9,10 +9,6 @@
 namespace foggate::itest {
 namespace {
 
-constexpr const char* kHotDetector = R"("detectors":[
-  {"name":"overheat","type":"threshold","field":"t","max":50,"hysteresis":2,
-   "severity":"critical","cooldown_ms":0}])";
-
 class AlertsTest : public ::testing::Test {
  protected:
   AlertsTest() : broker_(dir_) {}

@@ -282,12 +282,17 @@ void Foggate::set_ingest_extra(const std::string& ingest_members, const std::str
   write_config();
 }
 
+void Foggate::set_ingest_mqtt(const std::string& mqtt_array_json) {
+  ingest_mqtt_ = mqtt_array_json;
+  write_config();
+}
+
 void Foggate::write_config() {
   std::string doc = "{\"gateway\":{\"id\":\"" + id_ + "\",\"data_dir\":\"" + dir_.file("data-" + id_) + "\"" +
                     (gateway_extra_.empty() ? "" : "," + gateway_extra_) + "},\"broker\":" + broker_json_ +
                     ",\"metrics\":{\"interval_ms\":200},"
-                    "\"ingest\":{\"mqtt\":[{\"filter\":\"sensors/#\",\"pattern\":\"sensors/{device}/{metric}\"}],"
-                    "\"coap\":{\"bind\":\"127.0.0.1\",\"port\":" +
+                    "\"ingest\":{\"mqtt\":" + ingest_mqtt_ +
+                    ",\"coap\":{\"bind\":\"127.0.0.1\",\"port\":" +
                     std::to_string(coap_port_) + ",\"max_body_bytes\":1024" +
                     (coap_extra_.empty() ? "" : "," + coap_extra_) + "}" +
                     (ingest_extra_.empty() ? "" : "," + ingest_extra_) + "}";

@@ -19,6 +19,12 @@
 
 namespace foggate::itest {
 
+// A threshold detector on field "t" (above 50 raises, critical; clears 2
+// below), for tests that need alerts: the "detectors" member of a config.
+inline constexpr const char* kHotDetector = R"("detectors":[
+  {"name":"overheat","type":"threshold","field":"t","max":50,"hysteresis":2,
+   "severity":"critical","cooldown_ms":0}])";
+
 using namespace std::chrono_literals;
 
 uint16_t free_tcp_port();
@@ -137,6 +143,8 @@ class Foggate {
   // Adds members to the generated "ingest" object and to its "coap" object
   // (e.g. R"("coaps":{...})", R"("enabled":false)") before start().
   void set_ingest_extra(const std::string& ingest_members, const std::string& coap_members = "");
+  // Replaces the generated "ingest.mqtt" array (JSON array text) before start().
+  void set_ingest_mqtt(const std::string& mqtt_array_json);
   const std::string& id() const { return id_; }
   uint16_t coap_port() const { return coap_port_; }
   const std::string& config_path() const { return config_path_; }
@@ -160,6 +168,7 @@ class Foggate {
   std::string gateway_extra_;
   std::string broker_json_;
   std::string ingest_extra_;
+  std::string ingest_mqtt_ = R"([{"filter":"sensors/#","pattern":"sensors/{device}/{metric}"}])";
   std::string coap_extra_;
   std::string config_path_;
   void write_config();

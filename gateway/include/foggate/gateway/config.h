@@ -74,6 +74,9 @@ struct BrokerSection {
 struct MqttIngest {
   std::string filter;
   int qos = 1;                                   // Default: 1
+  // Its own connection (`<client_id>-prio`, own broker queue), so a backlog
+  // on the other subscriptions cannot delay it: for alarm topics.
+  bool priority_lane = false;                    // Default: false ("lane": "normal")
   PayloadFormat format = PayloadFormat::kAuto;   // Default: auto
   std::string pattern = "sensors/{device}/{metric}";  // Default: sensors/{device}/{metric}
 };

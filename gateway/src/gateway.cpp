@@ -514,6 +514,7 @@ struct Gateway::Impl {
                    static_cast<double>(coap_stats.dtls_unknown_identity.value())});
     out.push_back({"coap_dtls_refused_total", {{"reason", "handshake_error"}},
                    static_cast<double>(coap_stats.dtls_errors.value())});
+    out.push_back({"coap_receive_drops_total", {}, static_cast<double>(coap_stats.receive_drops.value())});
     if (uplink) uplink->collect(out);
     if (remote) {
       out.push_back({"config_sections_total", {{"outcome", "applied"}}, static_cast<double>(remote->stats().applied.value())});

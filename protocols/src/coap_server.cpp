@@ -39,6 +39,7 @@
 
 #include "coap_context.h"
 #include "foggate/base/log.h"
+#include "udp_drops.h"
 
 namespace foggate::protocols {
 namespace {
@@ -205,6 +206,8 @@ struct CoapServer::Impl {
   uint16_t dtls_port_ = 0;
   std::vector<coap_bin_const_t> key_views_;  // into options_.dtls.keys, same order
   std::vector<PartialBody> partial_;  // at most kMaxPartialBodies
+  uint64_t kernel_drops_seen_ = 0;    // the sockets' drop counters at the last sample
+  Clock::time_point next_drop_sample_{};
 };
 
 void CoapServer::Impl::on_request(coap_resource_t*, coap_session_t* session,
@@ -515,6 +518,22 @@ uint16_t CoapServer::dtls_port() const { return impl_->dtls_port_; }
 
 void CoapServer::poll(uint32_t timeout_ms) {
   if (!impl_->ctx_) return;
+  // The kernel counts what it dropped per socket; fold it into a counter
+  // that survives a restart (new sockets count from zero again).
+  if (const auto now = Clock::now(); now >= impl_->next_drop_sample_) {
+    impl_->next_drop_sample_ = now + std::chrono::seconds(1);
+    std::vector<uint16_t> ports;
+    for (uint16_t p : {impl_->port_, impl_->dtls_port_})
+      if (p != 0) ports.push_back(p);
+    const uint64_t drops = udp_receive_drops(ports);
+    if (drops > impl_->kernel_drops_seen_) {
+      if (impl_->kernel_drops_seen_ == 0)
+        log::warn(kModule, "the kernel is dropping CoAP datagrams: requests arrive faster than they are read",
+                  {{"dropped", std::to_string(drops)}});
+      impl_->stats_.receive_drops.add(drops - impl_->kernel_drops_seen_);
+      impl_->kernel_drops_seen_ = drops;
+    }
+  }
   // In libcoap 0 means "wait forever" and UINT32_MAX "do not wait".
   const uint32_t wait = timeout_ms == 0 ? COAP_IO_NO_WAIT : std::min(timeout_ms, COAP_IO_NO_WAIT - 1);
   if (coap_io_process(impl_->ctx_.get(), wait) < 0)

@@ -80,6 +80,7 @@ struct CoapStats {
   Counter forbidden;       // answered 4.03: a DTLS identity posting for another device
   Counter dtls_unknown_identity;  // handshakes refused: identity not in the key list
   Counter dtls_errors;     // DTLS handshake or record errors (wrong key, garbage)
+  Counter receive_drops;   // datagrams the kernel dropped: the socket's buffer was full (sampled each second)
 };
 
 class CoapServer {

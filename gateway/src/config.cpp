@@ -212,6 +212,10 @@ void parse_gateway_section(const JsonValue& v, const std::string& path, GatewayS
   r.string("id", out.id);
   if (!out.id.empty() && !valid_topic_level(out.id))
     r.fail(r.path_of("id"), "must be 1-128 characters without / + #");
+  // foggate/all/config/... is the fleet's layer: a gateway called "all"
+  // would take every fleet section as its own.
+  else if (out.id == "all")
+    r.fail(r.path_of("id"), "\"all\" is reserved for fleet configuration (foggate/all/config/...)");
   r.string("data_dir", out.data_dir);
   r.integer("workers", out.workers, 1, 64);
   r.integer("queue_capacity", out.queue_capacity, 16, 10'000'000);

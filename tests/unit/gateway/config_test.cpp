@@ -60,6 +60,12 @@ TEST(ConfigTest, FullDocumentParses) {
   EXPECT_EQ(r->metrics.interval_ms, 0);
 }
 
+TEST(ConfigTest, GatewayIdAllIsReservedForTheFleet) {
+  auto issues = issues_of(R"({"gateway": {"id": "all"}})");
+  EXPECT_TRUE(has_issue(issues, "gateway.id", "reserved"));
+  EXPECT_TRUE(issues_of(R"({"gateway": {"id": "all-1"}})").empty());
+}
+
 TEST(ConfigTest, EveryErrorHasItsPath) {
   auto issues = issues_of(R"({
     "gateway": {"id": "a/b", "workers": 1.5, "extra": 1},

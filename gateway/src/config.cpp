@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "foggate/base/log.h"
 #include "foggate/message/topic.h"
 #include "object_reader.h"
 
@@ -229,8 +230,22 @@ void parse_gateway_section(const JsonValue& v, const std::string& path, GatewayS
     orr.integer("rss_mb", out.overload_rss_mb, 0, int64_t{1} << 30);
   }
   r.string("log_level", out.log_level);
-  if (out.log_level != "debug" && out.log_level != "info" && out.log_level != "warn" && out.log_level != "error")
-    r.fail(r.path_of("log_level"), "use debug, info, warn or error");
+  log::Level level{};
+  if (!log::parse_level(out.log_level, level)) r.fail(r.path_of("log_level"), "use debug, info, warn or error");
+  if (const auto* m = r.get("log_levels")) {
+    const std::string lpath = r.path_of("log_levels");
+    if (!m->is_object()) {
+      r.fail(lpath, "expected an object of module names to levels, e.g. {\"coap\":\"debug\"}");
+    } else {
+      out.log_levels.clear();
+      for (const auto& [module, level_v] : m->members()) {
+        const std::string p = join_path(lpath, module);
+        if (module.empty() || module.size() > 64) r.fail(p, "a module name is 1-64 characters");
+        else if (!level_v.is_string() || !log::parse_level(level_v.as_string(), level)) r.fail(p, "use debug, info, warn or error");
+        else out.log_levels[module] = level_v.as_string();
+      }
+    }
+  }
 }
 
 void parse_broker_section(const JsonValue& v, const std::string& path, BrokerSection& out, ConfigIssues& issues) {

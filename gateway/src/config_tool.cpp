@@ -1,7 +1,5 @@
 #include "config_tool.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -15,6 +13,7 @@
 #include "foggate/protocols/config_envelope.h"
 #include "foggate/protocols/json.h"
 #include "foggate/protocols/mqtt_client.h"
+#include "tool_client.h"
 
 namespace foggate::gateway {
 namespace {
@@ -27,22 +26,7 @@ int fail(const std::string& what) {
 std::unique_ptr<protocols::MqttClient> connect(const std::string& uri, long timeout_s,
                                                std::vector<protocols::MqttSubscription> subs,
                                                protocols::MqttClient::MessageHandler on_message) {
-  protocols::MqttOptions mo;
-  mo.uris = {uri};
-  mo.client_id = "foggate-config-" + std::to_string(::getpid());
-  mo.clean_session = true;
-  auto c = std::make_unique<protocols::MqttClient>(mo, SystemClock::instance());
-  c->set_subscriptions(std::move(subs));
-  auto ready = std::make_shared<std::atomic<bool>>(false);
-  c->on_connected([ready](bool) { *ready = true; });
-  if (on_message) c->on_message(std::move(on_message));
-  if (!c->start()) return nullptr;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-  while (!*ready && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // poll interval
-    c->tick();
-  }
-  return *ready ? std::move(c) : nullptr;
+  return connect_tool_client(uri, "config", timeout_s, std::move(subs), std::move(on_message));
 }
 
 int push(const ConfigToolOptions& o) {

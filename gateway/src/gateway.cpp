@@ -1,7 +1,9 @@
 #include "foggate/gateway/gateway.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <future>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -16,7 +18,9 @@
 #include "ingest.h"
 #include "remote_config.h"
 #include "secrets.h"
+#include "systemd_notifier.h"
 #include "uplink.h"
+#include "worker_watch.h"
 
 namespace foggate::gateway {
 namespace {
@@ -36,11 +40,15 @@ class UnconfiguredUplink final : public routing::ForwardSink {
   std::atomic<bool> logged_{false};
 };
 
-log::Level parse_level(const std::string& s) {
-  if (s == "debug") return log::Level::kDebug;
-  if (s == "warn") return log::Level::kWarn;
-  if (s == "error") return log::Level::kError;
-  return log::Level::kInfo;
+// The configuration was validated: every level name parses.
+void apply_log_levels(const GatewaySection& g) {
+  log::Level level = log::Level::kInfo;
+  (void)log::parse_level(g.log_level, level);
+  log::logger().set_level(level);
+  std::map<std::string, log::Level, std::less<>> modules;
+  for (const auto& [module, name] : g.log_levels)
+    if (log::parse_level(name, level)) modules[module] = level;
+  log::logger().set_module_levels(modules);
 }
 
 }  // namespace
@@ -98,12 +106,24 @@ struct Gateway::Impl {
   int64_t started_ms = 0;
 
   std::atomic<bool> ingest_ready{false};
+  std::atomic<bool> announced{false};  // "online" published at least once
+
+  // systemd (Type=notify): READY=1 at the first "online", STATUS= lines,
+  // WATCHDOG=1 while the supervisor and every worker make progress.
+  SystemdNotifier notifier;
+  // Bumped by each worker per task taken; read by the supervisor.
+  std::unique_ptr<std::atomic<uint64_t>[]> worker_progress;
+  std::unique_ptr<WorkerWatch> worker_watch;  // supervisor thread only
+  bool ready_sent = false;                    // supervisor thread only
+  int64_t next_watchdog_ms = 0;               // supervisor thread only
+  bool stuck_logged = false;                  // supervisor thread only
 
   // "online" means ready: alerts can go out and the ingest subscriptions
   // are acknowledged. Called from either client's Paho thread.
   void announce_online() {
     if (!ingest_ready || !publisher->connected()) return;
     (void)publisher->publish(status_topic(), status_json(config.gateway.id, "online", "", started_ms), 1, true);
+    announced = true;
   }
 
   std::string status_topic() const { return "foggate/" + config.gateway.id + "/status"; }
@@ -201,7 +221,9 @@ struct Gateway::Impl {
     routing::DetectorBank bank(detector_specs.load(), clock, detector_stats, cap);
     std::vector<routing::Alert> alerts;
     auto& queue = *queues[index];
+    auto& progress = worker_progress[index];
     while (auto task = queue.pop()) {
+      progress.fetch_add(1, std::memory_order_relaxed);
       const auto task_start = std::chrono::steady_clock::now();
       try {
         if (const uint64_t g = detector_generation.load(); g != generation) {
@@ -346,12 +368,18 @@ struct Gateway::Impl {
       stop_cv.wait_for(lock, std::chrono::milliseconds(100));
       if (stopping) break;
       lock.unlock();
-      if (reload_requested.exchange(false)) reload();
+      if (reload_requested.exchange(false)) {
+        // A reload before the first READY=1 is part of starting up.
+        if (ready_sent) notifier.reloading("reloading credentials");
+        reload();
+        if (ready_sent) notifier.ready(health_status(workers_alive(clock.mono_ms())));
+      }
       // Not ready again until the resubscribe after a reconnect is acknowledged,
       // so a publisher reconnect meanwhile does not announce "online" early.
       if (!subscriber->connected()) ingest_ready = false;
       if (cert_watch && cert_watch->due()) check_certificates();
       sample_load();
+      log::logger().flush_repeats();  // counts of held-back repeated lines
       subscriber->tick();
       if (priority_subscriber) priority_subscriber->tick();
       publisher->tick();
@@ -375,7 +403,52 @@ struct Gateway::Impl {
         next_summary = now + 60'000;
         log_summary();
       }
+      notify_systemd(now);
       lock.lock();
+    }
+  }
+
+  // False while a worker has tasks queued and has taken none for the
+  // watchdog interval (at least a second): its thread is stuck, and
+  // systemd's watchdog should restart us.
+  bool workers_alive(int64_t now) {
+    bool alive = true;
+    for (std::size_t i = 0; i < queues.size(); ++i) {
+      if (worker_watch->observe(i, worker_progress[i].load(std::memory_order_relaxed), queues[i]->size(), now)) continue;
+      alive = false;
+      if (!stuck_logged) {
+        stuck_logged = true;
+        log::error("gateway", "worker stuck with tasks queued; the systemd watchdog is no longer fed",
+                   {{"worker", std::to_string(i)}, {"queued", std::to_string(queues[i]->size())},
+                    {"stalled_ms", std::to_string(worker_watch->stalled_ms(i, now))}});
+      }
+    }
+    if (alive) stuck_logged = false;
+    return alive;
+  }
+
+  // The short human state for systemd's STATUS= (systemctl status).
+  std::string health_status(bool workers_ok) const {
+    if (!workers_ok) return "worker stuck with tasks queued";
+    if (announced && ingest_ready && publisher->connected()) return "online";
+    if (!publisher->connected() || !subscriber->connected())
+      return "site broker unreachable, retrying";
+    return "connected, subscribing";
+  }
+
+  // Supervisor thread, every tick.
+  void notify_systemd(int64_t now) {
+    if (!notifier.active()) return;
+    const bool workers_ok = workers_alive(now);
+    if (announced && !ready_sent) {
+      ready_sent = true;
+      notifier.ready("online");
+    }
+    notifier.status(health_status(workers_ok));
+    const int64_t interval = notifier.watchdog_interval_ms();
+    if (interval > 0 && workers_ok && now >= next_watchdog_ms) {
+      next_watchdog_ms = now + interval;
+      notifier.watchdog();
     }
   }
 
@@ -553,7 +626,7 @@ void Gateway::collect(MetricSink& out) const { impl_->collect(out); }
 Result<void> Gateway::start() {
   auto& g = *impl_;
   if (g.started) return {};
-  log::min_level() = static_cast<int>(parse_level(g.config.gateway.log_level));
+  apply_log_levels(g.config.gateway);
   g.started_ms = g.clock.wall_ms();
   if (g.config.gateway.remote_config) {
     // The last good remote sections apply before the broker answers, so a
@@ -629,6 +702,9 @@ Result<void> Gateway::start() {
   });
   g.subscriber->on_message([&g](const std::string& t, const std::string& p, bool) { g.on_mqtt_message(t, p, false); });
 
+  g.worker_progress = std::make_unique<std::atomic<uint64_t>[]>(workers);
+  g.worker_watch = std::make_unique<WorkerWatch>(
+      workers, std::max<int64_t>(g.notifier.watchdog_interval_ms(), 1000));
   for (std::size_t i = 0; i < workers; ++i) g.workers.emplace_back([&g, i] { g.run_worker(i); });
 
   if (Impl::coap_wanted(cfg.ingest)) {
@@ -663,6 +739,7 @@ void Gateway::stop() {
     if (g.stopping) return;
     g.stopping = true;
   }
+  if (g.started) g.notifier.stopping("stopping: draining queues");
   g.stop_cv.notify_all();
   // 1. Producers: no new messages. Undelivered MQTT messages stay queued in
   //    the broker for our persistent session.
@@ -681,7 +758,7 @@ void Gateway::stop() {
   if (g.publisher) {
     if (g.started) {
       g.publish_metrics();
-      (void)g.publisher->publish(g.status_topic(), status_json(g.config.gateway.id, "offline", "stopped", 0), 1, true);
+      (void)g.publisher->publish(g.status_topic(), status_json(g.config.gateway.id, "offline", "stopped", g.clock.wall_ms()), 1, true);
     }
     g.publisher->stop(3000);
   }

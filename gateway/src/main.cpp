@@ -12,6 +12,7 @@
 #include "foggate/gateway/config.h"
 #include "config_tool.h"
 #include "decode_tool.h"
+#include "status_tool.h"
 #include "foggate/base/log.h"
 #include "foggate/gateway/gateway.h"
 
@@ -27,6 +28,9 @@ constexpr const char* kUsage =
     "       foggate config push --uri URI --section S --target ID|all (--file F | --remove)\n"
     "                           [--key K] [--version N]   publish a section retained (signed with K)\n"
     "       foggate config pull --uri URI --id ID        print what gateway ID has in force\n"
+    "       foggate status --uri URI --id ID [--timeout SECONDS]\n"
+    "                                       summarize gateway ID's health from its status and metrics\n"
+    "                                       (default 15 s); exit 0 online, 1 offline or unknown\n"
     "       foggate version                 print the version\n";
 
 struct Args {
@@ -34,6 +38,7 @@ struct Args {
   std::string config;
   foggate::gateway::DecodeToolOptions decode;
   foggate::gateway::ConfigToolOptions config_tool;
+  foggate::gateway::StatusToolOptions status;
 };
 
 bool parse_long(const char* s, long& out) {
@@ -71,6 +76,16 @@ bool parse_args(int argc, char** argv, Args& out) {
       }
       continue;
     }
+    if (out.command == "status") {
+      if (a == "--uri" && has_value) out.status.uri = argv[++i];
+      else if (a == "--id" && has_value) out.status.id = argv[++i];
+      else if (a == "--timeout" && has_value && parse_long(argv[i + 1], out.status.timeout_s) && out.status.timeout_s > 0) ++i;
+      else {
+        std::fprintf(stderr, "foggate: unknown argument '%s'\n", a.c_str());
+        return false;
+      }
+      continue;
+    }
     if ((a == "--config" || a == "-c") && i + 1 < argc) out.config = argv[++i];
     else if (a.starts_with("--config=")) out.config = a.substr(9);
     else if (out.command == "decode" && a == "--uri" && i + 1 < argc) out.decode.uri = argv[++i];
@@ -84,6 +99,10 @@ bool parse_args(int argc, char** argv, Args& out) {
       std::fprintf(stderr, "foggate: unknown argument '%s'\n", a.c_str());
       return false;
     }
+  }
+  if (out.command == "status" && (out.status.uri.empty() || out.status.id.empty())) {
+    std::fputs("foggate status: --uri and --id are required\n", stderr);
+    return false;
   }
   return true;
 }
@@ -108,10 +127,10 @@ int run(const Args& args) {
   }
   int sig = 0;
   while (sigwait(&stop_signals, &sig) == 0 && sig == SIGHUP) {
-    std::fprintf(stderr, "level=info module=main msg=\"reloading credentials\" signal=SIGHUP\n");
+    foggate::log::info("main", "reloading credentials", {{"signal", "SIGHUP"}});
     gateway.reload_credentials();
   }
-  std::fprintf(stderr, "level=info module=main msg=\"stopping\" signal=%s\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  foggate::log::info("main", "stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   gateway.stop();
   return 0;
 }
@@ -149,10 +168,11 @@ int main(int argc, char** argv) {
     }
     if (args.command == "check") return check(args);
     // The tools print results on stdout; their logs say only what went wrong.
-    if (args.command == "decode" || args.command == "config")
+    if (args.command == "decode" || args.command == "config" || args.command == "status")
       foggate::log::min_level() = static_cast<int>(foggate::log::Level::kWarn);
     if (args.command == "decode") return foggate::gateway::run_decode_tool(args.decode);
     if (args.command == "config") return foggate::gateway::run_config_tool(args.config_tool);
+    if (args.command == "status") return foggate::gateway::run_status_tool(args.status);
     if (args.command == "run") return run(args);
   } catch (const foggate::gateway::ConfigError& e) {
     std::fprintf(stderr, "foggate: configuration error:\n%s", e.what());

@@ -90,3 +90,43 @@ TEST(CliTest, DecodeRefusesABatchInflatingPastMaxBytes) {
 
 }  // namespace
 }  // namespace foggate::itest
+
+namespace foggate::itest {
+namespace {
+
+// `foggate status`: online with its metrics summarized, exit 0; after a
+// clean stop "offline (stopped)", exit 1; an id never seen is unknown.
+TEST(CliTest, StatusSummarizesOnlineThenOffline) {
+  TempDir dir;
+  Mosquitto broker(dir);
+  Foggate gw(dir, broker, "");
+  gw.start();
+  Probe probe(broker.uri());
+  probe.subscribe("foggate/gw1/metrics", 0);
+  probe.publish("sensors/pump-1/temp", R"({"t":21})");
+  ASSERT_EQ(gw.wait_metric(probe, "messages_received_total{source=mqtt}", 1), 1);
+
+  int code = -1;
+  auto out = run_command({FOGGATE_BIN, "status", "--uri", broker.uri(), "--id", "gw1", "--timeout", "10"}, &code);
+  EXPECT_EQ(code, 0) << out;
+  for (const char* line : {"gw1: online since ", "uptime:", "messages in: mqtt 1, coap 0", "alerts:", "queues:      depth 0",
+                           "uplink:      not configured", "process:     RSS ", "config:"})
+    EXPECT_NE(out.find(line), std::string::npos) << "missing '" << line << "' in:\n" << out;
+
+  ASSERT_EQ(gw.stop(), 0);
+  out = run_command({FOGGATE_BIN, "status", "--uri", broker.uri(), "--id", "gw1", "--timeout", "10"}, &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("gw1: offline since "), std::string::npos) << out;
+  EXPECT_NE(out.find("(stopped)"), std::string::npos) << out;
+
+  out = run_command({FOGGATE_BIN, "status", "--uri", broker.uri(), "--id", "nobody", "--timeout", "1"}, &code);
+  EXPECT_EQ(code, 1) << out;
+  EXPECT_NE(out.find("nobody: unknown"), std::string::npos) << out;
+
+  out = run_command({FOGGATE_BIN, "status", "--uri", broker.uri()}, &code);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_NE(out.find("--id"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace foggate::itest

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -81,7 +82,8 @@ void TempDir::write(const std::string& name, const std::string& content) const {
   std::ofstream(file(name), std::ios::binary) << content;
 }
 
-Process::Process(std::vector<std::string> argv, std::string log_path) : log_path_(std::move(log_path)) {
+Process::Process(std::vector<std::string> argv, std::string log_path, const std::vector<std::string>& env)
+    : log_path_(std::move(log_path)) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -90,8 +92,19 @@ Process::Process(std::vector<std::string> argv, std::string log_path) : log_path
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
+  std::vector<std::string> vars;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view var(*e);
+    const auto name = var.substr(0, var.find('=') + 1);
+    if (std::none_of(env.begin(), env.end(), [&](const std::string& x) { return x.starts_with(name); }))
+      vars.emplace_back(var);
+  }
+  vars.insert(vars.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
   // A bare name ("bash") is looked up on PATH.
-  int rc = posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), environ);
+  int rc = posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw std::runtime_error("cannot spawn " + argv[0]);
 }
@@ -309,13 +322,13 @@ Foggate::~Foggate() {
 void Foggate::start(bool wait_online) {
   if (!wait_online) {
     proc_ = std::make_unique<Process>(std::vector<std::string>{FOGGATE_BIN, "run", "--config", config_path_},
-                                      dir_.file(id_ + ".log"));
+                                      dir_.file(id_ + ".log"), env_);
     return;
   }
   Probe status(broker_.uri());
   status.subscribe("foggate/" + id_ + "/status");
   proc_ = std::make_unique<Process>(std::vector<std::string>{FOGGATE_BIN, "run", "--config", config_path_},
-                                    dir_.file(id_ + ".log"));
+                                    dir_.file(id_ + ".log"), env_);
   bool online = status.wait_for(
       [](const std::vector<Received>& all) {
         for (const auto& m : all)

@@ -43,10 +43,11 @@ class TempDir {
   std::string path_;
 };
 
-// A child process with stdout+stderr going to a log file.
+// A child process with stdout+stderr going to a log file. `env` entries
+// ("NAME=value") are added to (or replace) the test's environment.
 class Process {
  public:
-  Process(std::vector<std::string> argv, std::string log_path);
+  Process(std::vector<std::string> argv, std::string log_path, const std::vector<std::string>& env = {});
   ~Process();
   pid_t pid() const { return pid_; }
   bool running();
@@ -145,6 +146,8 @@ class Foggate {
   void set_ingest_extra(const std::string& ingest_members, const std::string& coap_members = "");
   // Replaces the generated "ingest.mqtt" array (JSON array text) before start().
   void set_ingest_mqtt(const std::string& mqtt_array_json);
+  // Environment entries ("NAME=value") for the process, before start().
+  void set_env(std::vector<std::string> env) { env_ = std::move(env); }
   const std::string& id() const { return id_; }
   uint16_t coap_port() const { return coap_port_; }
   const std::string& config_path() const { return config_path_; }
@@ -170,6 +173,7 @@ class Foggate {
   std::string ingest_extra_;
   std::string ingest_mqtt_ = R"([{"filter":"sensors/#","pattern":"sensors/{device}/{metric}"}])";
   std::string coap_extra_;
+  std::vector<std::string> env_;
   std::string config_path_;
   void write_config();
   std::unique_ptr<Process> proc_;

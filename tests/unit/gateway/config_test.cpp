@@ -193,3 +193,28 @@ TEST(ConfigOverloadTest, CriticalAndForwardTasksCannotBeShedOrOffloaded) {
 
 }  // namespace
 }  // namespace foggate::gateway
+
+namespace foggate::gateway {
+namespace {
+
+TEST(ConfigTest, LogLevelsPerModule) {
+  auto r = parse_config(R"({"gateway":{"log_level":"warn","log_levels":{"coap":"debug","mqtt":"error"}}})");
+  ASSERT_TRUE(r) << format_issues(r.error());
+  EXPECT_EQ(r->gateway.log_level, "warn");
+  EXPECT_EQ(r->gateway.log_levels.size(), 2u);
+  EXPECT_EQ(r->gateway.log_levels.at("coap"), "debug");
+  EXPECT_EQ(r->gateway.log_levels.at("mqtt"), "error");
+}
+
+TEST(ConfigTest, LogLevelsRejectsUnknownLevelsAndNonObjects) {
+  auto r = parse_config(R"({"gateway":{"log_levels":{"coap":"loud","mqtt":3}}})");
+  ASSERT_FALSE(r);
+  EXPECT_NE(format_issues(r.error()).find("gateway.log_levels.coap: use debug"), std::string::npos) << format_issues(r.error());
+  EXPECT_NE(format_issues(r.error()).find("gateway.log_levels.mqtt: use debug"), std::string::npos);
+  r = parse_config(R"({"gateway":{"log_levels":["coap"]}})");
+  ASSERT_FALSE(r);
+  EXPECT_NE(format_issues(r.error()).find("gateway.log_levels: expected an object"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace foggate::gateway

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -50,6 +51,9 @@ struct GatewaySection {
   int workers = 2;                    // Default: 2 worker threads
   std::size_t queue_capacity = 4096;  // Default: 4096 tasks per worker
   std::string log_level = "info";     // Default: info
+  // Per-module overrides of log_level ("coap" -> "debug"); module names are
+  // not checked (a module that never logs is harmless).
+  std::map<std::string, std::string> log_levels;  // Default: none
   bool remote_config = true;          // Default: true (sections over retained MQTT topics)
   std::size_t max_tracked_devices = 100'000;  // Default: 100000 (detector, device) states; least recently seen evicted
   std::string config_key_file;        // Default: none; with a key only signed sections apply

@@ -145,6 +145,8 @@ class Foggate {
   void set_ingest_extra(const std::string& ingest_members, const std::string& coap_members = "");
   // Replaces the generated "ingest.mqtt" array (JSON array text) before start().
   void set_ingest_mqtt(const std::string& mqtt_array_json);
+  // Adds members to the generated "metrics" object (e.g. R"("prometheus":{...})") before start().
+  void set_metrics_extra(const std::string& metrics_members);
   const std::string& id() const { return id_; }
   uint16_t coap_port() const { return coap_port_; }
   const std::string& config_path() const { return config_path_; }
@@ -170,6 +172,7 @@ class Foggate {
   std::string ingest_extra_;
   std::string ingest_mqtt_ = R"([{"filter":"sensors/#","pattern":"sensors/{device}/{metric}"}])";
   std::string coap_extra_;
+  std::string metrics_extra_;
   std::string config_path_;
   void write_config();
   std::unique_ptr<Process> proc_;

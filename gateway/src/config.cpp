@@ -1,5 +1,6 @@
 #include "foggate/gateway/config.h"
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,6 +45,11 @@ bool valid_broker_uri(std::string_view u) {
   for (std::string_view scheme : {"tcp://", "mqtt://", "ssl://", "mqtts://"})
     if (u.starts_with(scheme) && u.size() > scheme.size()) return true;
   return false;
+}
+
+bool valid_ip_literal(const std::string& s) {
+  unsigned char buf[sizeof(in6_addr)];
+  return inet_pton(AF_INET, s.c_str(), buf) == 1 || inet_pton(AF_INET6, s.c_str(), buf) == 1;
 }
 
 bool valid_env_name(std::string_view s) {
@@ -421,6 +427,14 @@ void parse_metrics_section(const JsonValue& v, const std::string& path, MetricsS
   ObjectReader r(v, path, issues);
   r.integer("interval_ms", out.interval_ms, 0, kMaxDeadlineMs);
   if (out.interval_ms != 0 && out.interval_ms < 100) r.fail(r.path_of("interval_ms"), "use 0 (off) or at least 100");
+  if (const auto* p = r.get("prometheus")) {
+    ObjectReader pr(*p, r.path_of("prometheus"), issues);
+    pr.boolean("enabled", out.prometheus.enabled);
+    pr.string("bind", out.prometheus.bind);
+    pr.integer("port", out.prometheus.port, 1, 65535);
+    if (pr.get("bind") != nullptr && !valid_ip_literal(out.prometheus.bind))
+      pr.fail(pr.path_of("bind"), "expected an IPv4 or IPv6 address, e.g. 127.0.0.1");
+  }
 }
 
 // /var/lib/foggate for the service (root or its system user via
@@ -501,6 +515,10 @@ void replace_section(Config& c, std::string_view name, const JsonValue& v, Confi
   } else if (name == "metrics") {
     next.metrics = fresh.metrics;
     parse_metrics_section(v, path, next.metrics, issues);
+    // The listener is the file's to configure: no remote change opens a port.
+    if (v.find("prometheus") != nullptr)
+      issues.push_back({path + ".prometheus", "start-only: set it in the configuration file"});
+    next.metrics.prometheus = c.metrics.prometheus;
   } else if (name == "uplink") {
     next.uplink = fresh.uplink;
     parse_uplink_section(v, path, next.uplink, issues);

@@ -114,7 +114,17 @@ std::string metric_key(const MetricSample& s) {
   return key;
 }
 
-std::string metrics_json(std::string_view gateway_id, int64_t time_ms, const MetricSink& samples) {
+std::string clamp_metric_text(std::string s) {
+  if (s.size() <= kMetricTextMax) return s;
+  std::size_t n = kMetricTextMax;
+  // Back off to the start of a UTF-8 sequence (continuation bytes are 10xxxxxx).
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  s.resize(n);
+  return s;
+}
+
+std::string metrics_json(std::string_view gateway_id, int64_t time_ms, const MetricSink& samples,
+                         const MetricTexts& texts) {
   std::string out = "{\"gateway\":";
   append_json_string(out, gateway_id);
   out += ",\"time_ms\":";
@@ -128,7 +138,18 @@ std::string metrics_json(std::string_view gateway_id, int64_t time_ms, const Met
     out += ':';
     append_json_number(out, s.value);
   }
-  out += "}}";
+  out += '}';
+  if (!texts.empty()) {
+    out += ",\"info\":{";
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      if (i) out += ',';
+      append_json_string(out, texts[i].first);
+      out += ':';
+      append_json_string(out, texts[i].second);
+    }
+    out += '}';
+  }
+  out += '}';
   return out;
 }
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "foggate/base/counter.h"
 #include "foggate/routing/detectors.h"
@@ -27,8 +29,17 @@ std::string cert_expiry_alert_json(std::string_view gateway_id, const CertExpiry
 std::string status_json(std::string_view gateway_id, std::string_view state, std::string_view reason,
                         int64_t since_ms);
 
-// Metrics as one object: {"gateway":..., "time_ms":..., "metrics":{"name{k=v,...}": value}}.
-std::string metrics_json(std::string_view gateway_id, int64_t time_ms, const MetricSink& samples);
+// The few metrics that are words, not numbers, by name: {"uplink_last_error", "..."}.
+// Each value is at most kMetricTextMax bytes (cut at a UTF-8 boundary).
+using MetricTexts = std::vector<std::pair<std::string, std::string>>;
+inline constexpr std::size_t kMetricTextMax = 256;
+// Cuts `s` to at most kMetricTextMax bytes without splitting a UTF-8 sequence.
+std::string clamp_metric_text(std::string s);
+
+// Metrics as one object: {"gateway":..., "time_ms":..., "metrics":{"name{k=v,...}": value}},
+// plus "info":{"name": "text"} when there are texts.
+std::string metrics_json(std::string_view gateway_id, int64_t time_ms, const MetricSink& samples,
+                         const MetricTexts& texts = {});
 // The key used in metrics_json for one sample: name{k=v,k2=v2} (no braces without labels).
 std::string metric_key(const MetricSample& s);
 

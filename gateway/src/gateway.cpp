@@ -10,6 +10,8 @@
 #include "cert_watch.h"
 #include "documents.h"
 #include "process_usage.h"
+#include "prometheus_listener.h"
+#include "prometheus_text.h"
 #include "foggate/base/log.h"
 #include "foggate/message/topic.h"
 #include "foggate/protocols/coap_server.h"
@@ -79,7 +81,17 @@ struct Gateway::Impl {
   Counter coap_rebind_failures;
   std::atomic<std::shared_ptr<routing::ForwardSink>> forward_sink;
   std::shared_ptr<UnconfiguredUplink> unconfigured = std::make_shared<UnconfiguredUplink>();
-  std::shared_ptr<Uplink> uplink;  // when uplink.uris is configured
+  // When uplink.uris is configured. Replaced only by the supervisor (and
+  // start()), under uplink_mu, so that collect() on the Prometheus thread
+  // can take a reference; the supervisor's own reads need no lock.
+  std::shared_ptr<Uplink> uplink;
+  mutable std::mutex uplink_mu;
+  std::unique_ptr<PrometheusListener> prometheus;  // when metrics.prometheus.enabled
+  // Queue wait quantiles of the last closed window (one metrics interval):
+  // the supervisor rolls the window, every reader sees the same values.
+  routing::WaitHistogram::Counts wait_window_start{};  // supervisor thread only
+  std::atomic<int64_t> wait_p50_ms{0};
+  std::atomic<int64_t> wait_p99_ms{0};
 
   std::vector<std::unique_ptr<routing::TaskQueue>> queues;
   std::unique_ptr<Ingest> ingest;
@@ -341,7 +353,10 @@ struct Gateway::Impl {
         log::error("uplink", "cannot start with the new settings", {{"detail", r.error().detail}});
         return;
       }
-      uplink = u;
+      {
+        std::lock_guard lock(uplink_mu);
+        uplink = u;
+      }
       use_forward_sink(u);
       return;
     }
@@ -350,6 +365,7 @@ struct Gateway::Impl {
       // there for when the uplink comes back.
       use_forward_sink(unconfigured);
       uplink->stop();
+      std::lock_guard lock(uplink_mu);
       uplink.reset();  // a later section that turns it on builds a new one
     }
   }
@@ -395,9 +411,11 @@ struct Gateway::Impl {
       }
       const int64_t now = clock.mono_ms();
       const int64_t interval = live.load()->metrics.interval_ms;
-      if (interval > 0 && now >= next_metrics) {
-        next_metrics = now + interval;
-        publish_metrics();
+      if (now >= next_metrics) {
+        // Without the metrics topic the wait window still rolls, for Prometheus.
+        next_metrics = now + (interval > 0 ? interval : kWaitWindowMs);
+        roll_wait_window();
+        if (interval > 0) publish_metrics();
       }
       if (now >= next_summary) {
         next_summary = now + 60'000;
@@ -529,11 +547,45 @@ struct Gateway::Impl {
     log::info("gateway", "credentials reloaded");
   }
 
+  static constexpr int64_t kWaitWindowMs = 10'000;
+
+  // Closes the current queue-wait window: its p50/p99 become the values
+  // every reader sees until the next roll. Supervisor thread (or stop()).
+  void roll_wait_window() {
+    routing::WaitHistogram::Counts now{};
+    for (const auto& q : queues) {
+      const auto c = q->stats().wait.snapshot();
+      for (std::size_t i = 0; i < now.size(); ++i) now[i] += c[i];
+    }
+    wait_p50_ms = routing::WaitHistogram::quantile_ms(now, wait_window_start, 0.5);
+    wait_p99_ms = routing::WaitHistogram::quantile_ms(now, wait_window_start, 0.99);
+    wait_window_start = now;
+  }
+
   void publish_metrics() {
     MetricSink samples;
     collect(samples);
     (void)publisher->publish("foggate/" + config.gateway.id + "/metrics",
-                             metrics_json(config.gateway.id, clock.wall_ms(), samples), 0, false);
+                             metrics_json(config.gateway.id, clock.wall_ms(), samples, collect_texts()), 0, false);
+  }
+
+  // The metrics that are words; uplink_last_error only with an uplink.
+  MetricTexts collect_texts() const {
+    MetricTexts out;
+    std::shared_ptr<Uplink> u;
+    {
+      std::lock_guard lock(uplink_mu);
+      u = uplink;
+    }
+    if (u) out.emplace_back("uplink_last_error", clamp_metric_text(u->last_error()));
+    return out;
+  }
+
+  // The Prometheus listener's page: the same collect() as the metrics topic.
+  std::string prometheus_page() const {
+    MetricSink samples;
+    collect(samples);
+    return prometheus_text(samples, collect_texts());
   }
 
   void log_summary() {
@@ -567,6 +619,8 @@ struct Gateway::Impl {
     out.push_back({"alerts_suppressed_total", {}, static_cast<double>(detector_stats.suppressed.value())});
     out.push_back({"alerts_published_total", {}, static_cast<double>(alerts_published.value())});
     out.push_back({"alerts_failed_total", {}, static_cast<double>(alerts_failed.value())});
+    out.push_back({"task_wait_p50_ms", {}, static_cast<double>(wait_p50_ms.load())});
+    out.push_back({"task_wait_p99_ms", {}, static_cast<double>(wait_p99_ms.load())});
     out.push_back({"detectors_tracked", {}, static_cast<double>(detector_stats.tracked.value())});
     out.push_back({"detector_states_evicted_total", {}, static_cast<double>(detector_stats.evicted.value())});
     out.push_back({"forward_unconfigured_total", {}, static_cast<double>(unconfigured->discarded_.value())});
@@ -588,7 +642,15 @@ struct Gateway::Impl {
     out.push_back({"coap_dtls_refused_total", {{"reason", "handshake_error"}},
                    static_cast<double>(coap_stats.dtls_errors.value())});
     out.push_back({"coap_receive_drops_total", {}, static_cast<double>(coap_stats.receive_drops.value())});
-    if (uplink) uplink->collect(out);
+    {
+      std::shared_ptr<Uplink> u;
+      {
+        std::lock_guard lock(uplink_mu);
+        u = uplink;
+      }
+      if (u) u->collect(out);
+    }
+    if (prometheus) prometheus->collect(out);
     if (remote) {
       out.push_back({"config_sections_total", {{"outcome", "applied"}}, static_cast<double>(remote->stats().applied.value())});
       out.push_back({"config_sections_total", {{"outcome", "rejected"}}, static_cast<double>(remote->stats().rejected.value())});
@@ -707,6 +769,19 @@ Result<void> Gateway::start() {
       workers, std::max<int64_t>(g.notifier.watchdog_interval_ms(), 1000));
   for (std::size_t i = 0; i < workers; ++i) g.workers.emplace_back([&g, i] { g.run_worker(i); });
 
+  // Bound before the broker hears of us: a port in use fails start.
+  if (const auto& prom = cfg.metrics.prometheus; prom.enabled) {
+    g.prometheus = std::make_unique<PrometheusListener>(prom, [&g] { return g.prometheus_page(); });
+    if (auto r = g.prometheus->start(); !r) {
+      g.prometheus.reset();
+      stop();
+      return r;
+    }
+    log::info("prometheus", "listening", {{"bind", prom.bind}, {"port", std::to_string(g.prometheus->port())}});
+    if (!prom.bind.starts_with("127.") && prom.bind != "::1")
+      log::warn("prometheus", "the metrics listener is not on loopback: anyone who can reach it reads the metrics",
+                {{"bind", prom.bind}});
+  }
   if (Impl::coap_wanted(cfg.ingest)) {
     if (auto r = g.start_coap(cfg.ingest); !r) {
       stop();
@@ -747,6 +822,8 @@ void Gateway::stop() {
   if (g.subscriber) g.subscriber->stop();
   // The supervisor first: it may be applying a configuration that restarts CoAP.
   if (g.supervisor.joinable()) g.supervisor.join();
+  // Scrapes end before anything they read goes away.
+  if (g.prometheus) g.prometheus->stop();
   if (g.coap_thread.joinable()) g.coap_thread.join();
   // 2. Drain: workers finish every queued task, alerts included.
   for (auto& q : g.queues) q->close();
@@ -757,6 +834,7 @@ void Gateway::stop() {
   // 4. Presence and the last metrics, then disconnect (waits for in-flight QoS 1).
   if (g.publisher) {
     if (g.started) {
+      g.roll_wait_window();
       g.publish_metrics();
       (void)g.publisher->publish(g.status_topic(), status_json(g.config.gateway.id, "offline", "stopped", g.clock.wall_ms()), 1, true);
     }

@@ -462,6 +462,11 @@ void Uplink::collect(MetricSink& out) const {
   out.push_back({"spool_write_errors_total", {}, static_cast<double>(ss.write_errors.value())});
 }
 
+std::string Uplink::last_error() const {
+  std::lock_guard lock(impl_->err_mu);
+  return impl_->last_error;
+}
+
 void Uplink::log_summary() const {
   const auto& u = *impl_;
   const auto& ss = u.spool->stats();
@@ -482,10 +487,7 @@ void Uplink::log_summary() const {
              {"messages_sent", std::to_string(sent)},
              {"evicted_messages", std::to_string(evicted)},
              {"expired_messages", std::to_string(expired)},
-             {"last_error", [&u] {
-                std::lock_guard lock(u.err_mu);
-                return u.last_error;
-              }()}});
+             {"last_error", last_error()}});
 }
 
 }  // namespace foggate::gateway

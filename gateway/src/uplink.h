@@ -70,6 +70,8 @@ class Uplink final : public routing::ForwardSink {
   bool forward(std::shared_ptr<const Message> message, Priority priority, uint32_t flags) override;
 
   void collect(MetricSink& out) const;
+  // Why the upstream connection last failed ("" while it never did). Any thread.
+  std::string last_error() const;
   void log_summary() const;
 
  private:

@@ -59,6 +59,7 @@ void TaskQueue::shed_locked(Task&& t, ShedReason r) {
 }
 
 bool TaskQueue::try_push(Task task) {
+  task.queued_mono_ms = clock_.mono_ms();  // read outside the lock
   std::unique_lock lock(mu_);
   if (closed_) {
     shed_locked(std::move(task), ShedReason::kQueueFull);
@@ -112,6 +113,7 @@ std::optional<Task> TaskQueue::take_locked() {
       }
       if (expired) stats_.late[i].add();
       stats_.done[i].add();
+      stats_.wait.record(now - t.queued_mono_ms);
       return t;
     }
   }

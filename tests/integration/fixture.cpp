@@ -300,10 +300,15 @@ void Foggate::set_ingest_mqtt(const std::string& mqtt_array_json) {
   write_config();
 }
 
+void Foggate::set_metrics_extra(const std::string& metrics_members) {
+  metrics_extra_ = metrics_members;
+  write_config();
+}
+
 void Foggate::write_config() {
   std::string doc = "{\"gateway\":{\"id\":\"" + id_ + "\",\"data_dir\":\"" + dir_.file("data-" + id_) + "\"" +
                     (gateway_extra_.empty() ? "" : "," + gateway_extra_) + "},\"broker\":" + broker_json_ +
-                    ",\"metrics\":{\"interval_ms\":200},"
+                    ",\"metrics\":{\"interval_ms\":200" + (metrics_extra_.empty() ? "" : "," + metrics_extra_) + "},"
                     "\"ingest\":{\"mqtt\":" + ingest_mqtt_ +
                     ",\"coap\":{\"bind\":\"127.0.0.1\",\"port\":" +
                     std::to_string(coap_port_) + ",\"max_body_bytes\":1024" +

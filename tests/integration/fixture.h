@@ -148,6 +148,8 @@ class Foggate {
   void set_ingest_mqtt(const std::string& mqtt_array_json);
   // Environment entries ("NAME=value") for the process, before start().
   void set_env(std::vector<std::string> env) { env_ = std::move(env); }
+  // Adds members to the generated "metrics" object (e.g. R"("prometheus":{...})") before start().
+  void set_metrics_extra(const std::string& metrics_members);
   const std::string& id() const { return id_; }
   uint16_t coap_port() const { return coap_port_; }
   const std::string& config_path() const { return config_path_; }
@@ -174,6 +176,7 @@ class Foggate {
   std::string ingest_mqtt_ = R"([{"filter":"sensors/#","pattern":"sensors/{device}/{metric}"}])";
   std::string coap_extra_;
   std::vector<std::string> env_;
+  std::string metrics_extra_;
   std::string config_path_;
   void write_config();
   std::unique_ptr<Process> proc_;

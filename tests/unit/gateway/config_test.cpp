@@ -216,5 +216,49 @@ TEST(ConfigTest, LogLevelsRejectsUnknownLevelsAndNonObjects) {
   EXPECT_NE(format_issues(r.error()).find("gateway.log_levels: expected an object"), std::string::npos);
 }
 
+TEST(ConfigMetricsTest, PrometheusListenerDefaultsAndParses) {
+  auto d = parse_config("{}");
+  ASSERT_TRUE(d.has_value());
+  EXPECT_FALSE(d->metrics.prometheus.enabled);
+  EXPECT_EQ(d->metrics.prometheus.bind, "127.0.0.1");
+  EXPECT_EQ(d->metrics.prometheus.port, 9464);
+  auto r = parse_config(R"({"metrics": {"interval_ms": 5000,
+    "prometheus": {"enabled": true, "bind": "::1", "port": 19464}}})");
+  ASSERT_TRUE(r.has_value()) << format_issues(r.error());
+  EXPECT_TRUE(r->metrics.prometheus.enabled);
+  EXPECT_EQ(r->metrics.prometheus.bind, "::1");
+  EXPECT_EQ(r->metrics.prometheus.port, 19464);
+}
+
+TEST(ConfigMetricsTest, PrometheusListenerErrorsHaveTheirPath) {
+  auto issues = issues_of(R"({"metrics": {"prometheus": {"enabled": "yes", "bind": "localhost", "port": 0, "tls": 1}}})");
+  EXPECT_TRUE(has_issue(issues, "metrics.prometheus.enabled", "true or false"));
+  EXPECT_TRUE(has_issue(issues, "metrics.prometheus.bind", "address"));
+  EXPECT_TRUE(has_issue(issues, "metrics.prometheus.port", "between 1 and 65535"));
+  EXPECT_TRUE(has_issue(issues, "metrics.prometheus.tls", "unknown key"));
+  EXPECT_TRUE(has_issue(issues_of(R"({"metrics": {"prometheus": {"port": 65536}}})"), "metrics.prometheus.port"));
+  EXPECT_TRUE(has_issue(issues_of(R"({"metrics": {"prometheus": {"bind": ""}}})"), "metrics.prometheus.bind"));
+  EXPECT_TRUE(has_issue(issues_of(R"({"metrics": {"prometheus": true}})"), "metrics.prometheus", "object"));
+}
+
+TEST(ConfigMetricsTest, RemoteMetricsSectionCannotTouchTheListener) {
+  auto c = parse_config(R"({"metrics": {"prometheus": {"enabled": true, "port": 19464}}})");
+  ASSERT_TRUE(c.has_value());
+  ConfigIssues issues;
+  auto open = protocols::parse_json(R"({"interval_ms": 1000, "prometheus": {"enabled": true, "bind": "0.0.0.0"}})");
+  ASSERT_TRUE(open.has_value());
+  replace_section(*c, "metrics", *open, issues);
+  EXPECT_TRUE(has_issue(issues, "metrics.prometheus", "start-only"));
+  EXPECT_EQ(c->metrics.interval_ms, 10'000) << "a rejected section changes nothing";
+  issues.clear();
+  auto plain = protocols::parse_json(R"({"interval_ms": 1000})");
+  ASSERT_TRUE(plain.has_value());
+  replace_section(*c, "metrics", *plain, issues);
+  EXPECT_TRUE(issues.empty()) << format_issues(issues);
+  EXPECT_EQ(c->metrics.interval_ms, 1000);
+  EXPECT_TRUE(c->metrics.prometheus.enabled) << "the file's listener settings stay";
+  EXPECT_EQ(c->metrics.prometheus.port, 19464);
+}
+
 }  // namespace
 }  // namespace foggate::gateway

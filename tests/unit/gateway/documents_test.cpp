@@ -33,6 +33,11 @@ TEST(DocumentsTest, StatusAndMetrics) {
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->find("metrics")->find("a_total{source=mqtt,reason=x}")->as_number(), 3);
   EXPECT_EQ(m->find("metrics")->find("b")->as_number(), 1.5);
+  EXPECT_EQ(m->find("info"), nullptr) << "no texts, no info member";
+  auto t = protocols::parse_json(metrics_json("gw", 5, sink, {{"uplink_last_error", "refused \"x\""}}));
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->find("info")->find("uplink_last_error")->as_string(), "refused \"x\"");
+  EXPECT_EQ(t->find("metrics")->find("b")->as_number(), 1.5);
 }
 
 }  // namespace

@@ -135,8 +135,17 @@ struct UplinkSection {
   bool enabled() const { return !uris.empty(); }
 };
 
+// The Prometheus text-format listener (GET /metrics). Start-only: a remote
+// metrics section may not carry it (no remote change opens a port).
+struct PrometheusOptions {
+  bool enabled = false;            // Default: false
+  std::string bind = "127.0.0.1";  // Default: 127.0.0.1 (an IPv4 or IPv6 address literal)
+  uint16_t port = 9464;            // Default: 9464
+};
+
 struct MetricsSection {
   int64_t interval_ms = 10'000;  // Default: 10 s; 0 disables the metrics topic
+  PrometheusOptions prometheus;  // Default: off
 };
 
 struct Config {

@@ -9,6 +9,8 @@
 //    publishes alerts.
 //  - "supervisor": drives MQTT reconnects, publishes metrics, logs a
 //    summary once a minute.
+//  - "prometheus" (metrics.prometheus.enabled): serves collect() as
+//    Prometheus text, one connection at a time.
 //
 // start()/stop() are called from one controlling thread (main or a test).
 // stop() is a clean shutdown: ingest stops first (the broker keeps
@@ -41,7 +43,8 @@ class Gateway {
 
   // Starts every thread and connects to the broker (in the background: an
   // unreachable broker is retried, not an error). Errors: the CoAP endpoint
-  // cannot be bound ("coap_bind"), the MQTT client cannot be created.
+  // cannot be bound ("coap_bind"), nor the Prometheus listener
+  // ("prometheus_bind"); the MQTT client cannot be created.
   Result<void> start();
   // Idempotent; see the header comment for the order.
   void stop();
@@ -53,7 +56,8 @@ class Gateway {
 
   // The CoAP port actually bound (0 when CoAP is off).
   uint16_t coap_port() const;
-  // Every counter and gauge, for the metrics topic.
+  // Every counter and gauge, for the metrics topic and the Prometheus
+  // listener. Any thread.
   void collect(MetricSink& out) const;
 
  private:

@@ -54,6 +54,7 @@ struct Task {
   Priority priority = Priority::kNormal;
   int64_t deadline_mono_ms = 0;  // absolute, on Clock::mono_ms
   uint64_t seq = 0;              // assigned by the queue: FIFO among equal deadlines
+  int64_t queued_mono_ms = 0;    // set by the queue on try_push: the wait histogram starts here
   std::shared_ptr<const Message> message;
 };
 

@@ -32,6 +32,7 @@
 #include "foggate/base/clock.h"
 #include "foggate/base/counter.h"
 #include "foggate/routing/task.h"
+#include "foggate/routing/wait_histogram.h"
 
 namespace foggate::routing {
 
@@ -57,6 +58,7 @@ struct TaskQueueStats {
   std::array<Counter, kPriorityCount> done;    // handed to a worker
   std::array<Counter, kPriorityCount> late;    // handed out past their deadline
   std::array<std::array<Counter, kShedReasonCount>, kPriorityCount> shed;
+  WaitHistogram wait;  // try_push to pop, for the tasks handed to a worker
 
   uint64_t shed_total() const;
   void collect(MetricSink& out, std::string_view queue) const;

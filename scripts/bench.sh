@@ -6,7 +6,7 @@
 # figures and what they mean are in docs/benchmarks.md ("End to end").
 # It measures and asserts nothing; scripts/test.sh and CI do not run it.
 #
-#   scripts/bench.sh            each figure the median of 3 runs (about 10 min)
+#   scripts/bench.sh            each figure the median of 3 runs (about 11 min)
 #   scripts/bench.sh --quick    1 run per figure (about 4 min)
 #   scripts/bench.sh [--quick] --only S5,S7   only those scenarios (names below)
 # (plus the build of foggate and the bench tools when sources changed).
@@ -49,8 +49,8 @@ TRIAL_S=4          # seconds of one search step
 S2_S=5             # seconds of one latency run
 BACKLOG_MS=100     # "keeps up": never more than this much traffic behind
 S5_RATE=20000      # S5: the load that builds the backlog, msg/s for S5_S seconds
-S5_S=10
-BUDGET_S=540       # later scenarios are skipped past this many seconds of measuring
+S5_S=8
+BUDGET_S=600       # later scenarios are skipped past this many seconds of measuring
 
 scripts/deps.sh
 B=${FOGGATE_BUILD_DIR:-build}
@@ -389,11 +389,12 @@ for qos in 0 1; do
     if [ "$qos" = 0 ]; then s4_figures 1000; fi   # the S4 run with 1000 devices is this one
   done
 done
-for i in $(seq "$RUNS"); do
-  over_budget "S2 metrics off run $i" && break
+# Once: the metrics document is no longer in the alerts' way (TCP_NODELAY);
+# this run shows what remains of it.
+if ! over_budget "S2 metrics off"; then
   METRICS_MS=0 trial foggate 1 10000 "$S2_S"
   latency_figures "S2 QoS 1, 10k msg/s, metrics off"
-done
+fi
 for qos in 0 1; do
   c=$C0
   if [ "$qos" = 1 ]; then c=$C1; fi
@@ -556,6 +557,8 @@ if want S7 && ! over_budget S7; then
   for i in $(seq "$RUNS"); do
     for type in non con; do
       for rate in 20000 60000; do
+        # Within capacity once; over it (where the split shows) every run.
+        if [ "$rate" = 20000 ] && [ "$i" -gt 1 ]; then continue; fi
         over_budget "S7 $type $rate run $i" && break 2
         start_broker site
         coap_port=$(python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])')

@@ -5,7 +5,7 @@
 //   foggate-loadgen --uri tcp://127.0.0.1:P --devices 1000 --rate 10000 --seconds 10
 //       [--qos 0|1] [--format json|msgpack] [--clients 2] [--alert-devices 10]
 //       [--count FILTER | --count-alert-devices] [--alerts] [--metrics TOPIC] [--wait-uplink]
-//       [--drain-seconds 5] [--latency-log FILE] [--alert-connection]
+//       [--drain-seconds 5] [--latency-log FILE] [--alert-connection] [--pad BYTES]
 //
 // Publishers: --clients plain MQTT 3.1.1 connections (loadgen_publisher.h
 // says why not Paho) share --rate msg/s; device i publishes
@@ -23,6 +23,9 @@
 //   --alert-connection      the alert devices publish on one more connection
 //                           of their own (at their share of --rate), as
 //                           alarm sensors with their own link would;
+//   --pad BYTES             adds "pad":"<BYTES random characters>" to each
+//                           JSON reading: data that compresses like noisier
+//                           real readings (S5's backlog);
 //   --latency-log FILE      writes "alert <send time, ms into the run>
 //                           <latency µs>" per alert and "metrics <arrival
 //                           ms>" per metrics document: when slow ones happen.
@@ -68,6 +71,7 @@ struct Options {
   double drain_seconds = 5;
   std::string latency_log;    // empty: no per-alert log
   bool alert_connection = false;  // the alert devices publish on a connection of their own
+  uint32_t pad_bytes = 0;         // random characters added to each JSON reading
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -75,7 +79,7 @@ struct Options {
                "foggate-loadgen: %s\nusage: foggate-loadgen --uri URI --devices N --rate MSGS_PER_S --seconds S\n"
                "  [--qos 0|1] [--format json|msgpack] [--clients N] [--alert-devices K]\n"
                "  [--count FILTER | --count-alert-devices] [--alerts] [--metrics TOPIC] [--wait-uplink]\n"
-               "  [--drain-seconds S] [--latency-log FILE] [--alert-connection]\n",
+               "  [--drain-seconds S] [--latency-log FILE] [--alert-connection] [--pad BYTES]\n",
                why);
   std::exit(2);
 }
@@ -116,6 +120,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--metrics") o.metrics_topic = v;
     else if (a == "--drain-seconds") o.drain_seconds = std::max(0.0, num);
     else if (a == "--latency-log") o.latency_log = v;
+    else if (a == "--pad") o.pad_bytes = static_cast<uint32_t>(std::max(0.0, num));
     else usage(("unknown option " + a).c_str());
   }
   if (o.rate <= 0 || o.seconds <= 0) usage("--rate and --seconds must be positive");
@@ -185,6 +190,7 @@ void connect_all(const Options& o, Receiver& receiver, SendTable& table, std::at
   ps.devices = o.devices;
   ps.clients = o.clients;
   ps.alert_devices = o.alert_devices;
+  ps.pad_bytes = o.pad_bytes;
   if (o.alert_connection) {
     // Every device keeps its rate (rate / devices): the alert devices' share
     // moves to their own connection.

@@ -153,6 +153,7 @@ void Publisher::run(std::chrono::steady_clock::time_point start, std::chrono::st
   std::string payload, batch;
   uint16_t packet_id = 0;
   uint64_t k = 0;
+  uint64_t rng = 0x9e3779b97f4a7c15ULL + s_.index;  // for pad_bytes
   std::this_thread::sleep_until(start);
   for (auto now = std::chrono::steady_clock::now(); now < end && !broken_; now = std::chrono::steady_clock::now()) {
     const auto due =
@@ -175,6 +176,15 @@ void Publisher::run(std::chrono::steady_clock::time_point start, std::chrono::st
       const auto wall_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                std::chrono::system_clock::now().time_since_epoch()).count();
       encode_reading(s_.format, reading_value(alert, sq), sq, wall_ms, payload);
+      if (s_.pad_bytes > 0 && s_.format == Format::kJson) {
+        payload.pop_back();  // the closing brace
+        payload += ",\"pad\":\"";
+        for (uint32_t i = 0; i < s_.pad_bytes; ++i) {
+          rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;  // xorshift64
+          payload += "abcdefghijklmnopqrstuvwxyz0123456789"[rng % 36];
+        }
+        payload += "\"}";
+      }
       if (++packet_id == 0) packet_id = 1;
       append_publish(batch, s_.qos, topics[j], packet_id, payload);
       sent_at_.put(d, sq, now_us());

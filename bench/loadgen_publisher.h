@@ -42,6 +42,9 @@ struct PublisherSettings {
   // devices, or only the alert devices (all of them, whatever the index),
   // as sensors with their own connections would.
   enum class Serve { kAll, kNonAlert, kAlertOnly } serve = Serve::kAll;
+  // JSON only: a "pad" member of this many random characters per reading,
+  // for loads that compress like real, noisier data (S5's backlog).
+  uint32_t pad_bytes = 0;
 };
 
 class Publisher {

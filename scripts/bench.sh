@@ -464,7 +464,7 @@ fi
 
 if want S5 && ! over_budget S5; then
   log "S5: backlog drain"
-  sc="S5 backlog, ${S5_RATE} msg/s x ${S5_S} s QoS 0"
+  sc="S5 backlog, ${S5_RATE} msg/s x ${S5_S} s QoS 0, 48 B random pad"
   for i in $(seq "$RUNS"); do
     over_budget "S5 run $i" && break
     start_broker site
@@ -479,7 +479,10 @@ if want S5 && ! over_budget S5; then
     # The outage: the upstream broker stops answering (connections stay up,
     # nothing is acknowledged), so everything goes into the spool.
     kill -STOP "$UP_PID"
-    loadgen --devices "$DEVICES" --rate "$S5_RATE" --seconds "$S5_S" --qos 0 --metrics foggate/bench/metrics --drain-seconds 10
+    # 48 random characters per reading: a backlog of several MB, enough
+    # to time its drain (the plain readings compress to ~3 B each).
+    loadgen --devices "$DEVICES" --rate "$S5_RATE" --seconds "$S5_S" --qos 0 --pad 48 \
+      --metrics foggate/bench/metrics --drain-seconds 10
     sent=${R[sent]}
     wait_metric uplink_uncommitted_messages == 0 20 || true
     spool_bytes=$(metric_sum spool_bytes)

@@ -44,6 +44,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "loadgen_publisher.h"
@@ -88,20 +89,16 @@ Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--alerts") {
-      o.alerts = true;
-      continue;
-    }
-    if (a == "--wait-uplink") {
-      o.wait_uplink = true;
-      continue;
-    }
-    if (a == "--count-alert-devices") {
-      o.count_alert_devices = true;
-      continue;
-    }
-    if (a == "--alert-connection") {
-      o.alert_connection = true;
+    // Options without a value.
+    const std::pair<const char*, bool*> flags[] = {{"--alerts", &o.alerts},
+                                                   {"--wait-uplink", &o.wait_uplink},
+                                                   {"--count-alert-devices", &o.count_alert_devices},
+                                                   {"--alert-connection", &o.alert_connection}};
+    bool* flag = nullptr;
+    for (const auto& [name, target] : flags)
+      if (a == name) flag = target;
+    if (flag != nullptr) {
+      *flag = true;
       continue;
     }
     if (i + 1 >= argc) usage(("missing value after " + a).c_str());

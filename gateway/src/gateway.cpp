@@ -162,6 +162,8 @@ struct Gateway::Impl {
         return;
       }
       if (on_priority == priority_lane && sub == nullptr) sub = &s;
+      // Only a priority lane needs the later entries (to spot duplicates).
+      if (sub != nullptr && !priority_subscriber) break;
     }
     Message m;
     m.source = Source::kMqtt;

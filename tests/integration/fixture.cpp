@@ -51,9 +51,11 @@ bool tcp_accepts(uint16_t port) {
   return ok;
 }
 
-// Polls `cond` until it holds or the deadline passes.
-template <typename F>
-bool eventually(F&& cond, std::chrono::milliseconds timeout) {
+std::atomic<int> probe_counter{0};
+
+}  // namespace
+
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (cond()) return true;
@@ -61,10 +63,6 @@ bool eventually(F&& cond, std::chrono::milliseconds timeout) {
   }
   return cond();
 }
-
-std::atomic<int> probe_counter{0};
-
-}  // namespace
 
 uint16_t free_tcp_port() { return free_port(SOCK_STREAM); }
 uint16_t free_udp_port() { return free_port(SOCK_DGRAM); }

@@ -27,6 +27,11 @@ inline constexpr const char* kHotDetector = R"("detectors":[
 
 using namespace std::chrono_literals;
 
+// Polls `cond` every 20 ms until it holds or `timeout` passes; the one
+// polling loop of the integration tests (for what sends no event: a
+// process's exit, a port, a log file).
+bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
+
 uint16_t free_tcp_port();
 uint16_t free_udp_port();
 

@@ -22,11 +22,7 @@ BrokerOptions tls_broker(const std::string& server) {
 }
 
 bool log_contains(Foggate& gw, const std::string& text) {
-  for (int i = 0; i < 100; ++i) {
-    if (gw.log().find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(100ms);  // polling a log file: bounded, not a fixed wait for an outcome
-  }
-  return false;
+  return eventually([&] { return gw.log().find(text) != std::string::npos; }, 10s);
 }
 
 class UplinkTlsTest : public ::testing::Test {

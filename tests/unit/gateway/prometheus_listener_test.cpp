@@ -6,6 +6,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "loopback_http.h"
@@ -84,18 +86,26 @@ TEST_F(PrometheusListenerTest, SlowAndSilentClientsAreDroppedAndOthersServed) {
   // Slowloris: a request head that never ends, one byte at a time.
   const int slow = connect_to(listener_->port());
   ASSERT_GE(slow, 0);
-  std::atomic<bool> done{false};
+  // The attacker's pace (a byte every 25 ms), ended at once when the test is.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
   std::thread drip([&] {
     const std::string part = "GET /metrics HTTP/1.1\r\nX: ";
-    for (std::size_t i = 0; !done && i < 40; ++i) {
+    std::unique_lock lock(mu);
+    for (std::size_t i = 0; i < 40; ++i) {
       (void)::send(slow, i < part.size() ? &part[i] : "a", 1, MSG_NOSIGNAL);
-      std::this_thread::sleep_for(25ms);
+      if (cv.wait_for(lock, 25ms, [&] { return done; })) break;
     }
   });
   const auto t0 = std::chrono::steady_clock::now();
   const std::string dropped = read_all(slow, 3s);
   const auto took = std::chrono::steady_clock::now() - t0;
-  done = true;
+  {
+    std::lock_guard lock(mu);
+    done = true;
+  }
+  cv.notify_all();
   drip.join();
   ::close(slow);
   EXPECT_EQ(dropped, "") << "dropped without an answer";

@@ -1,6 +1,6 @@
 #include "documents.h"
 
-#include "cert_watch.h"
+#include "ops/cert_watch.h"
 #include "foggate/protocols/json.h"
 
 namespace foggate::gateway {

@@ -452,4 +452,11 @@ Result<void> MqttClient::publish_tracked(const std::string& topic, std::string_v
   }
 }
 
+void MqttClient::collect(MetricSink& out, const std::string& role) const {
+  out.push_back({"mqtt_connected", {{"client", role}}, connected() ? 1.0 : 0.0});
+  out.push_back({"mqtt_connects_total", {{"client", role}}, static_cast<double>(stats_.connects.value())});
+  out.push_back({"mqtt_publish_failures_total", {{"client", role}}, static_cast<double>(stats_.publish_failures.value())});
+  out.push_back({"mqtt_handler_errors_total", {{"client", role}}, static_cast<double>(stats_.handler_errors.value())});
+}
+
 }  // namespace foggate::protocols

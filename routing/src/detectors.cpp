@@ -183,4 +183,14 @@ void DetectorBank::evaluate(const Message& msg, std::vector<Alert>& out) {
   }
 }
 
+void DetectorStats::collect(MetricSink& out) const {
+  out.push_back({"detector_evaluations_total", {}, static_cast<double>(evaluations.value())});
+  out.push_back({"alerts_total", {{"kind", "raised"}}, static_cast<double>(raised.value())});
+  out.push_back({"alerts_total", {{"kind", "cleared"}}, static_cast<double>(cleared.value())});
+  out.push_back({"alerts_total", {{"kind", "anomaly"}}, static_cast<double>(anomalies.value())});
+  out.push_back({"alerts_suppressed_total", {}, static_cast<double>(suppressed.value())});
+  out.push_back({"detectors_tracked", {}, static_cast<double>(tracked.value())});
+  out.push_back({"detector_states_evicted_total", {}, static_cast<double>(evicted.value())});
+}
+
 }  // namespace foggate::routing

@@ -1,4 +1,4 @@
-#include "config_layers.h"
+#include "config/config_layers.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "ingest.h"
+#include "ingress/ingest.h"
 
 #include <gtest/gtest.h>
 

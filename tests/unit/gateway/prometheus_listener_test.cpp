@@ -1,4 +1,4 @@
-#include "prometheus_listener.h"
+#include "ops/prometheus_listener.h"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "loopback_http.h"
-#include "prometheus_text.h"
+#include "ops/prometheus_text.h"
 
 namespace foggate::gateway {
 namespace {

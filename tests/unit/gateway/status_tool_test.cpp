@@ -1,4 +1,4 @@
-#include "status_tool.h"
+#include "tools/status_tool.h"
 
 #include <gtest/gtest.h>
 

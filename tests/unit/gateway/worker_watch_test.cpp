@@ -1,4 +1,4 @@
-#include "worker_watch.h"
+#include "workers/worker_watch.h"
 
 #include <gtest/gtest.h>
 

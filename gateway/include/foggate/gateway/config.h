@@ -13,6 +13,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -176,9 +177,24 @@ void parse_alerts_section(const protocols::JsonValue& v, const std::string& path
 void parse_uplink_section(const protocols::JsonValue& v, const std::string& path, UplinkSection& out, ConfigIssues& issues);
 void parse_metrics_section(const protocols::JsonValue& v, const std::string& path, MetricsSection& out, ConfigIssues& issues);
 
-// Sections that retained MQTT topics may replace (gateway and broker are
-// bootstrap-only: identity, connection and keys come from the file).
-inline constexpr std::string_view kRemoteSections[] = {"ingest", "rules", "detectors", "alerts", "metrics", "uplink"};
+// The table of sections: one row per top-level key of the document, in
+// document order. Everything that dispatches on a section name (parsing,
+// remote replacement, resetting to the file's value, applying a change)
+// goes through this table or switches on its SectionId.
+enum class SectionId { kGateway, kBroker, kIngest, kRules, kDetectors, kAlerts, kMetrics, kUplink };
+struct ConfigSection {
+  SectionId id;
+  std::string_view name;
+  // Retained MQTT topics may replace it. gateway and broker are
+  // bootstrap-only: identity, connection and keys come from the file.
+  bool remote;
+  // Reads the section from `v` into `c`, appending issues under `path`.
+  void (*parse)(const protocols::JsonValue& v, const std::string& path, Config& c, ConfigIssues& issues);
+  // c.<section> = from.<section>
+  void (*copy)(Config& c, const Config& from);
+};
+std::span<const ConfigSection> config_sections();
+const ConfigSection* find_section(std::string_view name);  // nullptr: no such section
 bool is_remote_section(std::string_view name);
 
 // Replaces one section of `c` with the document `v`: the section starts from

@@ -34,6 +34,8 @@ namespace foggate::protocols {
 struct CoapPsk {
   std::string identity;
   std::string key;  // raw bytes; never logged
+
+  bool operator==(const CoapPsk&) const = default;
 };
 
 // coaps:// (DTLS 1.2 with pre-shared keys, through libcoap's OpenSSL backend)
@@ -43,6 +45,8 @@ struct CoapDtlsOptions {
   std::string bind = "0.0.0.0";         // Default: all IPv4 interfaces
   uint16_t port = 5684;                 // Default: 5684 (0 = pick a free port)
   std::vector<CoapPsk> keys;            // identities that may connect; others fail the handshake
+
+  bool operator==(const CoapDtlsOptions&) const = default;
 };
 
 struct CoapOptions {
@@ -52,6 +56,8 @@ struct CoapOptions {
   std::size_t max_body_bytes = 64 * 1024;  // Default: 64 KiB after Block1 reassembly
   uint32_t overload_max_age_s = 2;      // Default: 2 s, the Max-Age on 5.03 answers
   CoapDtlsOptions dtls;
+
+  bool operator==(const CoapOptions&) const = default;
 };
 
 struct CoapRequest {
@@ -81,6 +87,8 @@ struct CoapStats {
   Counter dtls_unknown_identity;  // handshakes refused: identity not in the key list
   Counter dtls_errors;     // DTLS handshake or record errors (wrong key, garbage)
   Counter receive_drops;   // datagrams the kernel dropped: the socket's buffer was full (sampled each second)
+
+  void collect(MetricSink& out) const;
 };
 
 class CoapServer {

@@ -130,6 +130,8 @@ class MqttClient {
 
   bool connected() const { return connected_.load(); }
   const MqttStats& stats() const { return stats_; }
+  // Its connection state and counters, labelled client=<role>. Any thread.
+  void collect(MetricSink& out, const std::string& role) const;
   const std::string& client_id() const { return options_.client_id; }
   std::string last_error() const;
 

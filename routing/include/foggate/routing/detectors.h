@@ -84,6 +84,8 @@ struct DetectorStats {
   Counter suppressed;
   Counter evicted;         // states dropped for the cap, least recently seen first
   Gauge tracked;           // (detector, device) states held
+
+  void collect(MetricSink& out) const;
 };
 
 using DetectorSpecs = std::shared_ptr<const std::vector<DetectorSpec>>;

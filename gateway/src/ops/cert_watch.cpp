@@ -1,4 +1,4 @@
-#include "cert_watch.h"
+#include "ops/cert_watch.h"
 
 #include <utility>
 

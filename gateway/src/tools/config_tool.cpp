@@ -1,4 +1,4 @@
-#include "config_tool.h"
+#include "tools/config_tool.h"
 
 #include <chrono>
 #include <condition_variable>
@@ -13,7 +13,7 @@
 #include "foggate/protocols/config_envelope.h"
 #include "foggate/protocols/json.h"
 #include "foggate/protocols/mqtt_client.h"
-#include "tool_client.h"
+#include "tools/tool_client.h"
 
 namespace foggate::gateway {
 namespace {

@@ -1,4 +1,4 @@
-#include "ingest.h"
+#include "ingress/ingest.h"
 
 #include "foggate/base/log.h"
 #include "foggate/routing/overload.h"

@@ -1,4 +1,4 @@
-#include "decode_tool.h"
+#include "tools/decode_tool.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "tool_client.h"
+#include "tools/tool_client.h"
 
 #include <unistd.h>
 

@@ -1,4 +1,4 @@
-#include "config_layers.h"
+#include "config/config_layers.h"
 
 #include <cstdio>
 
@@ -25,7 +25,8 @@ std::string body_hash(std::string_view body) {
 }
 
 ConfigLayers::ConfigLayers(Config bootstrap) : bootstrap_(std::move(bootstrap)), effective_(bootstrap_) {
-  for (auto name : kRemoteSections) sections_.emplace(std::string(name), Section{});
+  for (const auto& s : config_sections())
+    if (s.remote) sections_.emplace(std::string(s.name), Section{});
 }
 
 const std::optional<ConfigLayers::Value>& ConfigLayers::value(ConfigLayer layer, const std::string& section) const {

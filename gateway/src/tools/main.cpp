@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "foggate/gateway/config.h"
-#include "config_tool.h"
-#include "decode_tool.h"
-#include "status_tool.h"
+#include "tools/config_tool.h"
+#include "tools/decode_tool.h"
+#include "tools/status_tool.h"
 #include "foggate/base/log.h"
 #include "foggate/gateway/gateway.h"
 

@@ -1,16 +1,15 @@
+// The section parsers: each fills one section of Config from its JSON
+// object and appends issues under its path (config.h has the contract).
 #include "foggate/gateway/config.h"
 
 #include <arpa/inet.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "foggate/base/log.h"
 #include "foggate/message/topic.h"
-#include "object_reader.h"
+#include "config/object_reader.h"
 
 namespace foggate::gateway {
 namespace {
@@ -27,12 +26,6 @@ int64_t default_deadline_ms(Priority p) {
     case Priority::kLow: return 60'000;
   }
   return 5'000;
-}
-
-std::string host_name() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "foggate";
-  return buf;
 }
 
 // Gateway ids and device ids appear as MQTT topic levels.
@@ -199,20 +192,6 @@ void parse_detector(const JsonValue& v, const std::string& path, std::vector<rou
 }
 
 }  // namespace
-
-ConfigError::ConfigError(ConfigIssues issues)
-    : std::runtime_error(format_issues(issues)), issues_(std::move(issues)) {}
-
-std::string format_issues(const ConfigIssues& issues) {
-  std::string out;
-  for (const auto& i : issues) {
-    out += i.path.empty() ? std::string("(document)") : i.path;
-    out += ": ";
-    out += i.message;
-    out += '\n';
-  }
-  return out;
-}
 
 void parse_gateway_section(const JsonValue& v, const std::string& path, GatewaySection& out, ConfigIssues& issues) {
   ObjectReader r(v, path, issues);
@@ -435,118 +414,6 @@ void parse_metrics_section(const JsonValue& v, const std::string& path, MetricsS
     if (pr.get("bind") != nullptr && !valid_ip_literal(out.prometheus.bind))
       pr.fail(pr.path_of("bind"), "expected an IPv4 or IPv6 address, e.g. 127.0.0.1");
   }
-}
-
-// /var/lib/foggate for the service (root or its system user via
-// StateDirectory); a person trying foggate out without root gets the XDG
-// state directory instead of a start-up error.
-std::string default_data_dir() {
-  if (geteuid() == 0) return "/var/lib/foggate";
-  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && *xdg != '\0')
-    return std::string(xdg) + "/foggate";
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
-    return std::string(home) + "/.local/state/foggate";
-  return "/var/lib/foggate";
-}
-
-Config default_config() {
-  Config c;
-  c.gateway.data_dir = default_data_dir();
-  c.gateway.id = host_name();
-  // Host names may hold characters that are not valid in a topic level.
-  for (char& ch : c.gateway.id)
-    if (ch == '/' || ch == '+' || ch == '#') ch = '_';
-  c.broker.client_id = "foggate-" + c.gateway.id;
-  c.uplink.client_id = c.broker.client_id + "-uplink";
-  c.uplink.topic_prefix = "foggate/" + c.gateway.id + "/uplink";
-  return c;
-}
-
-Result<Config, ConfigIssues> parse_config(std::string_view json_text) {
-  auto doc = protocols::parse_json(json_text);
-  if (!doc) return unexpected(ConfigIssues{{"", doc.error().detail.empty() ? doc.error().reason : doc.error().detail}});
-  Config c = default_config();
-  ConfigIssues issues;
-  {
-    ObjectReader r(*doc, "", issues);
-    if (const auto* s = r.get("gateway")) parse_gateway_section(*s, "gateway", c.gateway, issues);
-    if (const auto* s = r.get("broker")) parse_broker_section(*s, "broker", c.broker, issues);
-    if (const auto* s = r.get("ingest")) parse_ingest_section(*s, "ingest", c.ingest, issues);
-    if (const auto* s = r.get("rules")) parse_rules_section(*s, "rules", c.rules, issues);
-    if (const auto* s = r.get("detectors")) parse_detectors_section(*s, "detectors", c.detectors, issues);
-    if (const auto* s = r.get("alerts")) parse_alerts_section(*s, "alerts", c.alerts, issues);
-    if (const auto* s = r.get("metrics")) parse_metrics_section(*s, "metrics", c.metrics, issues);
-    if (const auto* s = r.get("uplink")) parse_uplink_section(*s, "uplink", c.uplink, issues);
-  }
-
-  // The client id follows a configured gateway id unless set explicitly.
-  if (const auto* b = doc->find("broker"); b == nullptr || b->find("client_id") == nullptr)
-    c.broker.client_id = "foggate-" + c.gateway.id;
-  const auto* up = doc->find("uplink");
-  if (up == nullptr || up->find("client_id") == nullptr) c.uplink.client_id = c.broker.client_id + "-uplink";
-  if (up == nullptr || up->find("topic_prefix") == nullptr) c.uplink.topic_prefix = "foggate/" + c.gateway.id + "/uplink";
-  if (!issues.empty()) return unexpected(std::move(issues));
-  return c;
-}
-
-bool is_remote_section(std::string_view name) {
-  for (auto s : kRemoteSections)
-    if (s == name) return true;
-  return false;
-}
-
-void replace_section(Config& c, std::string_view name, const JsonValue& v, ConfigIssues& issues) {
-  const std::size_t before = issues.size();
-  const std::string path(name);
-  Config fresh = default_config();
-  Config next = c;
-  if (name == "ingest") {
-    next.ingest = fresh.ingest;
-    parse_ingest_section(v, path, next.ingest, issues);
-  } else if (name == "rules") {
-    next.rules = fresh.rules;
-    parse_rules_section(v, path, next.rules, issues);
-  } else if (name == "detectors") {
-    next.detectors.clear();
-    parse_detectors_section(v, path, next.detectors, issues);
-  } else if (name == "alerts") {
-    next.alerts = fresh.alerts;
-    parse_alerts_section(v, path, next.alerts, issues);
-  } else if (name == "metrics") {
-    next.metrics = fresh.metrics;
-    parse_metrics_section(v, path, next.metrics, issues);
-    // The listener is the file's to configure: no remote change opens a port.
-    if (v.find("prometheus") != nullptr)
-      issues.push_back({path + ".prometheus", "start-only: set it in the configuration file"});
-    next.metrics.prometheus = c.metrics.prometheus;
-  } else if (name == "uplink") {
-    next.uplink = fresh.uplink;
-    parse_uplink_section(v, path, next.uplink, issues);
-    if (v.find("client_id") == nullptr) next.uplink.client_id = c.broker.client_id + "-uplink";
-    if (v.find("topic_prefix") == nullptr) next.uplink.topic_prefix = "foggate/" + c.gateway.id + "/uplink";
-  } else {
-    issues.push_back({path, "not a section that can be set remotely"});
-  }
-  if (issues.size() == before) c = std::move(next);
-}
-
-void copy_section(Config& c, std::string_view name, const Config& from) {
-  if (name == "ingest") c.ingest = from.ingest;
-  else if (name == "rules") c.rules = from.rules;
-  else if (name == "detectors") c.detectors = from.detectors;
-  else if (name == "alerts") c.alerts = from.alerts;
-  else if (name == "metrics") c.metrics = from.metrics;
-  else if (name == "uplink") c.uplink = from.uplink;
-}
-
-Config load_config_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError({{"", "cannot read " + path}});
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  auto c = parse_config(ss.str());
-  if (!c) throw ConfigError(std::move(c.error()));
-  return std::move(c.value());
 }
 
 }  // namespace foggate::gateway

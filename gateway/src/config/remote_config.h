@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "config_layers.h"
+#include "config/config_layers.h"
 #include "foggate/base/clock.h"
 #include "foggate/base/counter.h"
 #include "foggate/base/result.h"
@@ -65,6 +65,13 @@ class RemoteConfig {
     Counter rejected;
     Counter unchanged;
     Counter not_persisted;  // applied, but config.db refused the write
+
+    void collect(MetricSink& out) const {
+      out.push_back({"config_sections_total", {{"outcome", "applied"}}, static_cast<double>(applied.value())});
+      out.push_back({"config_sections_total", {{"outcome", "rejected"}}, static_cast<double>(rejected.value())});
+      out.push_back({"config_sections_total", {{"outcome", "unchanged"}}, static_cast<double>(unchanged.value())});
+      out.push_back({"config_not_persisted_total", {}, static_cast<double>(not_persisted.value())});
+    }
   };
   const Stats& stats() const { return stats_; }
 

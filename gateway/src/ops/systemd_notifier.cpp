@@ -1,4 +1,4 @@
-#include "systemd_notifier.h"
+#include "ops/systemd_notifier.h"
 
 #include <systemd/sd-daemon.h>
 

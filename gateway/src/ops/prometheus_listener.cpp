@@ -1,4 +1,4 @@
-#include "prometheus_listener.h"
+#include "ops/prometheus_listener.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "foggate/base/log.h"
-#include "prometheus_text.h"
+#include "ops/prometheus_text.h"
 
 namespace foggate::gateway {
 namespace {

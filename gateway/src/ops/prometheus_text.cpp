@@ -1,4 +1,4 @@
-#include "prometheus_text.h"
+#include "ops/prometheus_text.h"
 
 #include <cmath>
 #include <map>

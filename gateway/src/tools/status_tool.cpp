@@ -1,4 +1,4 @@
-#include "status_tool.h"
+#include "tools/status_tool.h"
 
 #include <chrono>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "foggate/base/clock.h"
 #include "foggate/protocols/json.h"
-#include "tool_client.h"
+#include "tools/tool_client.h"
 
 namespace foggate::gateway {
 namespace {

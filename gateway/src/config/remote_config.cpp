@@ -1,4 +1,4 @@
-#include "remote_config.h"
+#include "config/remote_config.h"
 
 #include <filesystem>
 

@@ -1,6 +1,5 @@
-#include "uplink.h"
+#include "uplink/uplink.h"
 
-#include <cmath>
 #include <filesystem>
 #include <future>
 #include <unordered_map>
@@ -10,9 +9,10 @@
 #include "foggate/protocols/mqtt_client.h"
 #include "foggate/protocols/uplink_codec.h"
 #include "foggate/routing/batcher.h"
+#include "foggate/routing/share_picker.h"
 #include "foggate/routing/token_bucket.h"
 #include "foggate/storage/spool.h"
-#include "secrets.h"
+#include "config/secrets.h"
 
 namespace foggate::gateway {
 namespace {
@@ -28,7 +28,6 @@ struct EncodedPending {
 
 constexpr std::size_t kMaxPendingWrites = 1024;
 constexpr int64_t kExpireEveryMs = 10'000;
-constexpr double kShareHalfLifeMs = 10'000;
 
 }  // namespace
 
@@ -36,7 +35,8 @@ struct Uplink::Impl {
   Impl(const Config& c, const Clock& clk)
       : cfg(c.uplink), gateway_id(c.gateway.id), data_dir(c.gateway.data_dir), clock(clk),
         inbox_capacity(c.uplink.inbox_capacity), batcher(c.uplink.batch),
-        bucket(std::make_unique<routing::TokenBucket>(c.uplink.bytes_per_s, c.uplink.burst_bytes, clk)) {}
+        bucket(std::make_unique<routing::TokenBucket>(c.uplink.bytes_per_s, c.uplink.burst_bytes, clk)),
+        share(c.uplink.min_share, clk) {}
 
   UplinkSection cfg;  // owned by the uplink thread once it runs
   const std::string gateway_id;
@@ -69,8 +69,7 @@ struct Uplink::Impl {
   std::vector<EncodedPending> staged;   // appended, not yet committed: kept to re-append if the commit fails
   std::unordered_set<int64_t> sending;                  // in flight on this connection
   std::unordered_map<int64_t, storage::BatchInfo> sent;  // published, not yet acknowledged
-  std::array<double, kPriorityCount> recent_bytes{};     // decaying, for min_share
-  int64_t recent_at_ms = 0;
+  routing::SharePicker share;  // which priority goes next (min_share)
   std::array<std::atomic<int64_t>, kPriorityCount> oldest_age_ms{};
   std::atomic<bool> connected{false};
   std::atomic<bool> inbox_full_logged{false};
@@ -164,37 +163,11 @@ struct Uplink::Impl {
     }
   }
 
-  std::optional<Priority> pick() {
-    const int64_t now = clock.mono_ms();
-    const double decay = std::exp2(-static_cast<double>(now - recent_at_ms) / kShareHalfLifeMs);
-    recent_at_ms = now;
-    double total = 0;
-    for (auto& r : recent_bytes) total += (r *= decay);
-    std::optional<Priority> first;
-    std::optional<Priority> starved;
-    double worst = 0;
-    for (Priority p : kAllPriorities) {
-      if (!spool->next(p)) continue;
-      if (p == Priority::kCritical) return p;  // critical always goes first
-      if (!first) {
-        first = p;
-        continue;
-      }
-      const double share = total > 0 ? recent_bytes[index_of(p)] / total : 0;
-      const double deficit = cfg.min_share[index_of(p)] - share;
-      if (deficit > worst) {
-        worst = deficit;
-        starved = p;
-      }
-    }
-    return starved ? starved : first;
-  }
-
   // Publishes as much as the in-flight window and the token bucket allow.
   // Returns how long to wait for tokens (0: no token wait pending).
   int64_t send() {
     while (client->connected() && sending.size() < static_cast<std::size_t>(cfg.max_inflight)) {
-      auto p = pick();
+      auto p = share.pick([this](Priority q) { return spool->next(q).has_value(); });
       if (!p) return 0;
       const auto info = *spool->next(*p);
       const std::string topic = topic_for(*p);
@@ -229,7 +202,7 @@ struct Uplink::Impl {
       spool->set_in_flight(id, true);
       sending.insert(id);
       sent[id] = info;
-      recent_bytes[index_of(*p)] += static_cast<double>(cost);
+      share.record_sent(*p, cost);
     }
     return 0;
   }
@@ -262,6 +235,7 @@ struct Uplink::Impl {
     earlier_connect_failures += client->stats().connect_failures.value();
     spool->clear_in_flight();
     sending.clear();
+    share.set_min_share(next.min_share);
     cfg = std::move(next);
     batcher = routing::Batcher(cfg.batch);
     bucket = std::make_unique<routing::TokenBucket>(cfg.bytes_per_s, cfg.burst_bytes, clock);

@@ -1,0 +1,133 @@
+#include "ingress/mqtt_ingress.h"
+
+#include <algorithm>
+
+#include "foggate/base/log.h"
+#include "foggate/message/topic.h"
+
+namespace foggate::gateway {
+namespace {
+
+bool has_priority_lane(const IngestSection& in) {
+  return std::any_of(in.mqtt.begin(), in.mqtt.end(), [](const MqttIngest& s) { return s.priority_lane; });
+}
+
+}  // namespace
+
+MqttIngress::MqttIngress(const Config& cfg, const protocols::MqttOptions& site, const LiveConfig& live, Ingest& ingest,
+                         const Clock& clock)
+    : live_(live), ingest_(ingest) {
+  protocols::MqttOptions sub = site;
+  sub.uris = cfg.broker.uris;
+  sub.client_id = cfg.broker.client_id;
+  sub.clean_session = false;
+  sub.keepalive_s = cfg.broker.keepalive_s;
+  sub.will = {};
+  normal_ = std::make_unique<protocols::MqttClient>(sub, clock);
+  if (has_priority_lane(cfg.ingest)) {
+    protocols::MqttOptions prio = sub;
+    prio.client_id = cfg.broker.client_id + "-prio";
+    priority_ = std::make_unique<protocols::MqttClient>(prio, clock);
+    priority_->set_subscriptions(lane_subscriptions(cfg.ingest, true));
+    priority_->on_message([this](const std::string& t, const std::string& p, bool) { on_message(t, p, true); });
+  }
+  normal_->set_subscriptions(lane_subscriptions(cfg.ingest, false));
+  normal_->on_message([this](const std::string& t, const std::string& p, bool) { on_message(t, p, false); });
+}
+
+MqttIngress::~MqttIngress() { stop(); }
+
+void MqttIngress::on_ready(std::function<void()> f) {
+  normal_->on_connected([f = std::move(f)](bool) { f(); });
+}
+
+Result<void> MqttIngress::start() {
+  // The priority lane first: its subscriptions are in place before the
+  // normal lane's backlog starts to flow.
+  for (auto* client : {priority_.get(), normal_.get()}) {
+    if (client == nullptr) continue;
+    if (auto r = client->start(); !r) return r;
+  }
+  return {};
+}
+
+void MqttIngress::stop() {
+  if (priority_) priority_->stop();
+  normal_->stop();
+}
+
+void MqttIngress::tick() {
+  normal_->tick();
+  if (priority_) priority_->tick();
+}
+
+bool MqttIngress::connected() const { return normal_->connected(); }
+
+void MqttIngress::set_filters(const IngestSection& in) {
+  normal_->set_subscriptions(lane_subscriptions(in, false));
+  if (priority_)
+    priority_->set_subscriptions(lane_subscriptions(in, true));
+  else if (has_priority_lane(in))
+    log::warn("ingest-mqtt", "the priority lane opens at the next restart; its filters use the normal connection until then");
+}
+
+void MqttIngress::renew_credentials(const protocols::MqttOptions& site) {
+  normal_->renew_credentials(site.username, site.password, site.tls);
+  if (priority_) priority_->renew_credentials(site.username, site.password, site.tls);
+}
+
+// Without a priority connection every entry goes to the normal one.
+std::vector<protocols::MqttSubscription> MqttIngress::lane_subscriptions(const IngestSection& in,
+                                                                          bool priority_lane) const {
+  const bool split = priority_ != nullptr;
+  std::vector<protocols::MqttSubscription> subs;
+  for (const auto& s : in.mqtt)
+    if ((split && s.priority_lane) == priority_lane) subs.push_back({s.filter, s.qos});
+  return subs;
+}
+
+void MqttIngress::on_message(const std::string& topic, const std::string& payload, bool priority_lane) {
+  const auto cfg = live_.load();
+  const MqttIngest* sub = nullptr;  // the first entry of this lane that matches
+  for (const auto& s : cfg->ingest.mqtt) {
+    if (!topic_matches(s.filter, topic)) continue;
+    const bool on_priority = s.priority_lane && priority_;
+    if (on_priority && !priority_lane) {
+      // The priority connection delivers this one too, ahead of any backlog.
+      lane_duplicates_.add();
+      return;
+    }
+    if (on_priority == priority_lane && sub == nullptr) sub = &s;
+    // Only a priority lane needs the later entries (to spot duplicates).
+    if (sub != nullptr && !priority_) break;
+  }
+  Message m;
+  m.source = Source::kMqtt;
+  m.topic = topic;
+  m.payload = payload;
+  TopicCaptures cap;
+  if (sub != nullptr && extract_topic(sub->pattern, topic, cap)) {
+    m.device.assign(cap.device);
+    m.metric.assign(cap.metric);
+  } else {
+    // Still tracked per topic, so nothing is lost; the counter tells the
+    // operator the pattern needs a look.
+    m.device = topic;
+    ingest_.note_pattern_mismatch(Source::kMqtt);
+    if (!pattern_mismatch_logged_.exchange(true, std::memory_order_relaxed))
+      log::warn("ingest-mqtt", "topic does not fit the subscription pattern; the topic is used as device id",
+                {{"topic", topic}});
+  }
+  m.format = sub != nullptr ? sub->format : PayloadFormat::kAuto;
+  // MQTT has no way to push back on one message: a full queue sheds by
+  // priority instead (counted in tasks_shed_total).
+  (void)ingest_.accept(std::move(m), false);
+}
+
+void MqttIngress::collect(MetricSink& out) const {
+  out.push_back({"mqtt_lane_duplicates_total", {}, static_cast<double>(lane_duplicates_.value())});
+  normal_->collect(out, "ingest");
+  if (priority_) priority_->collect(out, "ingest-priority");
+}
+
+}  // namespace foggate::gateway

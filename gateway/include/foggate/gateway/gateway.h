@@ -1,14 +1,16 @@
-// Gateway: the running foggate process minus main(): it wires ingest,
-// rules, scheduler, detectors and alerts together and owns every thread.
+// Gateway: the running foggate process minus main(): it builds the parts of
+// the message path, owns every thread, and applies configuration changes.
 //
-// Threads (see docs/architecture.md):
-//  - Paho callback thread of the ingest client: decode, classify, try_push.
-//  - "coap": owns the libcoap context; decode, classify, try_push.
-//  - "worker-N" (gateway.workers): each owns one TaskQueue and the detector
-//    state of the devices hashed to it; runs detect and forward tasks and
-//    publishes alerts.
-//  - "supervisor": drives MQTT reconnects, publishes metrics, logs a
-//    summary once a minute.
+// Threads (see docs/architecture.md; each part's header says more):
+//  - Paho callback thread of the ingest clients (ingress/mqtt_ingress.h):
+//    topic to Message, decode, classify, try_push.
+//  - "coap" (ingress/coap_ingress.h): owns the libcoap context; the same.
+//  - "worker-N" (workers/worker_pool.h, gateway.workers): each owns one
+//    TaskQueue and the detector state of the devices hashed to it; runs
+//    detect and forward tasks and publishes alerts.
+//  - "uplink" (uplink/uplink.h): batches, spool, upstream sends.
+//  - "supervisor" (gateway.cpp): drives MQTT reconnects, applies remote
+//    configuration, publishes metrics, presence and systemd notifications.
 //  - "prometheus" (metrics.prometheus.enabled): serves collect() as
 //    Prometheus text, one connection at a time.
 //

@@ -13,6 +13,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "foggate/protocols/config_envelope.h"
@@ -150,6 +152,57 @@ Result<void> load_p256_key(PkContext& pk, std::string_view pem, bool private_key
   return {};
 }
 
+// What one use of a key file takes: the verifier a public key, the signer
+// a private one; both take an HMAC secret.
+struct KeyFileKind {
+  bool (*holds_key)(std::string_view text);  // the PEM key this use takes
+  std::string_view refused;                  // a PEM marker refused first; "" for none
+  std::string_view refused_detail;
+  std::string_view other_pem_detail;  // for any other PEM file
+};
+
+// The key-file reader both from_file functions share: reads `path`,
+// then builds from the PEM key `kind` takes (from_pem) or, when the file
+// holds no PEM at all, from an HMAC secret with trailing white space
+// trimmed (from_secret). Every error is "config_key" with a detail that
+// starts with the path and never quotes the file; the text is wiped before
+// returning.
+template <class FromPem, class FromSecret>
+auto load_key_file(const std::string& path, const KeyFileKind& kind, FromPem from_pem,
+                   FromSecret from_secret) -> std::invoke_result_t<FromPem, std::string_view> {
+  auto text = read_key_file(path);
+  if (!text) return unexpected(text.error());
+  WipeOnExit wipe_text(*text);
+  auto refuse = [&path](std::string_view detail) {
+    return fail("config_key", path + ": " + std::string(detail));
+  };
+  if (!kind.refused.empty() && contains(*text, kind.refused)) return refuse(kind.refused_detail);
+  const bool pem = kind.holds_key(*text);
+  if (!pem && contains(*text, kPemBegin)) return refuse(kind.other_pem_detail);
+  if (!pem) trim_trailing_space(*text);
+  auto made = pem ? from_pem(*text) : from_secret(*text);
+  if (!made) return refuse(made.error().detail);
+  return made;
+}
+
+// A private key here is a mistake to stop, not an HMAC secret (nor to be
+// skipped for a public key beside it): the gateway needs only the public
+// half.
+constexpr KeyFileKind kVerifierKeyFile{
+    .holds_key = [](std::string_view text) { return contains(text, kPublicKeyPem); },
+    .refused = kPrivateKeyPemEnd,
+    .refused_detail = "holds a private key; give the gateway the public key",
+    .other_pem_detail = "a PEM file that is not a public key",
+};
+
+constexpr KeyFileKind kSignerKeyFile{
+    .holds_key =
+        [](std::string_view text) {
+          return contains(text, kEcPrivateKeyPem) || contains(text, kPrivateKeyPem);
+        },
+    .other_pem_detail = "a PEM file that is not an unencrypted private key",
+};
+
 }  // namespace
 
 // --- ConfigVerifier ----------------------------------------------------------
@@ -187,27 +240,8 @@ Result<std::shared_ptr<const ConfigVerifier>> ConfigVerifier::ecdsa_public_pem(
 }
 
 Result<std::shared_ptr<const ConfigVerifier>> ConfigVerifier::from_file(const std::string& path) {
-  auto text = read_key_file(path);
-  if (!text) return unexpected(text.error());
-  WipeOnExit wipe_text(*text);
-  // A private key here is a mistake to stop, not an HMAC secret (nor to be
-  // skipped for a public key beside it): the gateway needs only the
-  // public half.
-  if (contains(*text, kPrivateKeyPemEnd)) {
-    return fail("config_key", path + ": holds a private key; give the gateway the public key");
-  }
-  if (contains(*text, kPublicKeyPem)) {
-    auto v = ecdsa_public_pem(*text);
-    if (!v) return fail("config_key", path + ": " + v.error().detail);
-    return v;
-  }
-  if (contains(*text, kPemBegin)) {
-    return fail("config_key", path + ": a PEM file that is not a public key");
-  }
-  trim_trailing_space(*text);
-  auto v = hmac(*text);
-  if (!v) return fail("config_key", path + ": " + v.error().detail);
-  return v;
+  return load_key_file(path, kVerifierKeyFile, &ConfigVerifier::ecdsa_public_pem,
+                       &ConfigVerifier::hmac);
 }
 
 SignatureAlg ConfigVerifier::alg() const { return impl_->alg; }
@@ -259,23 +293,14 @@ Result<std::unique_ptr<ConfigSigner>> ConfigSigner::hmac(std::string secret) {
 }
 
 Result<std::unique_ptr<ConfigSigner>> ConfigSigner::from_file(const std::string& path) {
-  auto text = read_key_file(path);
-  if (!text) return unexpected(text.error());
-  WipeOnExit wipe_text(*text);
-  if (contains(*text, kEcPrivateKeyPem) || contains(*text, kPrivateKeyPem)) {
+  auto from_private_pem = [](std::string_view pem) -> Result<std::unique_ptr<ConfigSigner>> {
     auto impl = std::make_unique<Impl>();
-    auto loaded = load_p256_key(impl->pk, *text, true);
-    if (!loaded) return fail("config_key", path + ": " + loaded.error().detail);
+    auto loaded = load_p256_key(impl->pk, pem, true);
+    if (!loaded) return unexpected(loaded.error());
     impl->alg = SignatureAlg::kEcdsaP256;
     return std::unique_ptr<ConfigSigner>(new ConfigSigner(std::move(impl)));
-  }
-  if (contains(*text, kPemBegin)) {
-    return fail("config_key", path + ": a PEM file that is not an unencrypted private key");
-  }
-  trim_trailing_space(*text);
-  auto signer = hmac(*text);
-  if (!signer) return fail("config_key", path + ": " + signer.error().detail);
-  return signer;
+  };
+  return load_key_file(path, kSignerKeyFile, from_private_pem, &ConfigSigner::hmac);
 }
 
 SignatureAlg ConfigSigner::alg() const { return impl_->alg; }

@@ -1,6 +1,5 @@
 #include "tls_probe.h"
 
-#include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 
@@ -11,12 +10,6 @@
 
 namespace foggate::protocols {
 namespace {
-
-std::string mbedtls_text(int rc) {
-  char buf[160];
-  mbedtls_strerror(rc, buf, sizeof buf);
-  return std::string(buf) + " (" + mbedtls_code(rc) + ")";
-}
 
 // The socket, TLS session and configuration of one probe, freed together.
 struct Probe {

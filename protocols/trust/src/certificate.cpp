@@ -5,8 +5,6 @@
 // detail each (mbedTLS folds every I/O failure into one code and loses errno).
 #include "foggate/protocols/certificate.h"
 
-#include <mbedtls/error.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -48,12 +46,6 @@ Result<std::string> read_file(const std::string& path) {
   // A directory opens fine on Linux and fails only here (EISDIR).
   if (std::ferror(f.get())) return fail("cert_read", path + ": " + std::strerror(errno));
   return data;
-}
-
-std::string mbedtls_text(int rc) {
-  char buf[160];
-  mbedtls_strerror(rc, buf, sizeof buf);
-  return std::string(buf) + " (" + mbedtls_code(rc) + ")";
 }
 
 // mbedTLS has already checked the fields (month 1-12, day within the month,

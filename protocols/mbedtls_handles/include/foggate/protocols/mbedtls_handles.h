@@ -16,6 +16,7 @@
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
+#include <mbedtls/error.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
@@ -105,6 +106,14 @@ inline std::string mbedtls_code(int rc) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "-0x%04x", static_cast<unsigned>(-rc));
   return buf;
+}
+
+// mbedTLS's own words for an error code, then the code:
+// "X509 - Read/write of file failed (-0x2900)".
+inline std::string mbedtls_text(int rc) {
+  char buf[160];
+  mbedtls_strerror(rc, buf, sizeof buf);
+  return std::string(buf) + " (" + mbedtls_code(rc) + ")";
 }
 
 }  // namespace foggate::protocols

@@ -21,7 +21,6 @@ namespace {
 constexpr std::string_view kModule = "storage";
 constexpr int64_t kFormat = 1;
 
-constexpr const char* kCreateMeta = "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID";
 constexpr const char* kCreateSections =
     "CREATE TABLE sections (layer TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
     " body TEXT NOT NULL, applied_ms INTEGER NOT NULL, PRIMARY KEY (layer, name)) WITHOUT ROWID";
@@ -35,107 +34,55 @@ constexpr const char* kCreateVersions =
 int64_t to_stored(uint64_t v) { return static_cast<int64_t>(v); }
 uint64_t from_stored(int64_t v) { return static_cast<uint64_t>(v); }
 
-// Every statement the store runs, prepared once at open.
+// The store's own statements, prepared once at open (the transaction and
+// meta ones are the DatabaseFile's).
 struct Statements {
-  sqlite::Statement begin, commit, rollback;
-  sqlite::Statement get_meta, set_meta;
   sqlite::Statement put_section, erase_section, load, get_max, set_max;
 
-  static sqlite::SqlResult<Statements> prepare(sqlite::Database& db) {
-    Statements s;
-    auto prepared = sqlite::prepare_all(db, {
-        {&s.begin, "BEGIN IMMEDIATE"},
-        {&s.commit, "COMMIT"},
-        {&s.rollback, "ROLLBACK"},
-        {&s.get_meta, "SELECT value FROM meta WHERE key = ?1"},
-        {&s.set_meta,
-         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
-         " ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
-        {&s.put_section,
+  sqlite::SqlResult<void> prepare(sqlite::Database& db) {
+    return sqlite::prepare_all(db, {
+        {&put_section,
          "INSERT INTO sections (layer, name, version, body, applied_ms) VALUES (?1, ?2, ?3, ?4, ?5)"
          " ON CONFLICT (layer, name) DO UPDATE SET version = excluded.version, body = excluded.body,"
          " applied_ms = excluded.applied_ms"},
-        {&s.erase_section, "DELETE FROM sections WHERE layer = ?1 AND name = ?2"},
-        {&s.load, "SELECT layer, name, version, body, applied_ms FROM sections ORDER BY layer, name"},
-        {&s.get_max, "SELECT max_version FROM versions WHERE layer = ?1 AND name = ?2"},
-        {&s.set_max,
+        {&erase_section, "DELETE FROM sections WHERE layer = ?1 AND name = ?2"},
+        {&load, "SELECT layer, name, version, body, applied_ms FROM sections ORDER BY layer, name"},
+        {&get_max, "SELECT max_version FROM versions WHERE layer = ?1 AND name = ?2"},
+        {&set_max,
          "INSERT INTO versions (layer, name, max_version) VALUES (?1, ?2, ?3)"
          " ON CONFLICT (layer, name) DO UPDATE SET max_version = excluded.max_version"},
     });
-    if (!prepared) return unexpected(std::move(prepared.error()));
-    return s;
   }
 };
+
+// The store is a few KiB, so every page is checked at open rather than a
+// damaged one surfacing later as a load_all() or max_version() that keeps
+// failing: a store that cannot be read would leave the gateway without its
+// last configuration, and without its replay protection.
+sqlite::SqlResult<void> check_every_page(sqlite::Database& db) {
+  auto check = db.query_text("PRAGMA quick_check");
+  if (!check) return unexpected(std::move(check.error()));
+  if (*check != "ok") return unexpected(sqlite::Failure::bad_content("quick_check: " + *check));
+  return {};
+}
 
 }  // namespace
 
 struct ConfigStore::Impl {
-  explicit Impl(std::string p) : path(std::move(p)) {}
-
-  std::string path;
-  sqlite::Database db;  // before the statements: they are finalized first
-  Statements sql;
-
   // No Clock in open()'s contract: the moved-aside name takes the system's
   // wall time, which is all it is for.
-  DatabaseFile file() const { return {path, "config_store", "config store", SystemClock::instance()}; }
-  Result<void, OpenFailure> connect();
-  void disconnect() {
-    sql = Statements{};
-    db.close();
-  }
+  explicit Impl(std::string path)
+      : file(std::move(path), {"config_store", "config store", kFormat, {kCreateSections, kCreateVersions}, {}},
+             SystemClock::instance()) {}
+
+  DatabaseFile file;  // before the statements: they are finalized first
+  Statements sql;
 
   // The remembered maximum for (layer, name), if there is a row.
   sqlite::SqlResult<std::optional<uint64_t>> stored_max(const std::string& layer, const std::string& name);
   sqlite::SqlResult<void> write(const StoredSection& s);
   sqlite::SqlResult<std::vector<StoredSection>> read_all();
 };
-
-Result<void, OpenFailure> ConfigStore::Impl::connect() {
-  auto opened = file().open(db);
-  if (!opened) return unexpected(std::move(opened.error()));
-  const bool fresh = *opened;
-  if (fresh) {
-    for (const char* ddl : {"BEGIN IMMEDIATE", kCreateMeta, kCreateSections, kCreateVersions}) {
-      if (auto r = db.exec(ddl); !r) return unexpected(OpenFailure::from(r.error()));
-    }
-  }
-  // Preparing against someone else's schema (missing table or column) fails
-  // with SQLITE_ERROR: not our store.
-  auto prepared = Statements::prepare(db);
-  if (!prepared) return unexpected(OpenFailure::from_schema(prepared.error()));
-  sql = std::move(*prepared);
-  if (fresh) {
-    auto r = sql.set_meta.bind(1, std::string_view("format"));
-    if (r) r = sql.set_meta.bind(2, kFormat);
-    if (r) r = sql.set_meta.run();
-    sql.set_meta.reset();
-    if (r) r = sql.commit.run();
-    if (!r) return unexpected(OpenFailure::from(r.error()));
-  }
-
-  std::string format;
-  {
-    auto& q = sql.get_meta;
-    sqlite::ResetOnExit done(q);
-    if (auto b = q.bind(1, std::string_view("format")); !b) return unexpected(OpenFailure::from(b.error()));
-    auto row = q.step();
-    if (!row) return unexpected(OpenFailure::from(row.error()));
-    if (*row) format = q.column_text(0);
-  }
-  if (format != std::to_string(kFormat)) {
-    return unexpected(
-        OpenFailure{true, "config store format '" + format + "', expected " + std::to_string(kFormat)});
-  }
-  // The store is a few KiB, so every page is checked now rather than a
-  // damaged one surfacing later as a load_all() or max_version() that keeps
-  // failing: a store that cannot be read would leave the gateway without
-  // its last configuration, and without its replay protection.
-  auto check = db.query_text("PRAGMA quick_check");
-  if (!check) return unexpected(OpenFailure::from(check.error()));
-  if (*check != "ok") return unexpected(OpenFailure{true, "quick_check: " + *check});
-  return {};
-}
 
 sqlite::SqlResult<std::optional<uint64_t>> ConfigStore::Impl::stored_max(const std::string& layer,
                                                                          const std::string& name) {
@@ -153,7 +100,7 @@ sqlite::SqlResult<std::optional<uint64_t>> ConfigStore::Impl::stored_max(const s
 // One transaction: the section and the raised maximum become durable
 // together, or neither does.
 sqlite::SqlResult<void> ConfigStore::Impl::write(const StoredSection& s) {
-  if (auto r = sql.begin.run(); !r) return r;
+  if (auto r = file.begin(); !r) return r;
   auto r = [&]() -> sqlite::SqlResult<void> {
     auto old = stored_max(s.layer, s.name);
     if (!old) return unexpected(std::move(old.error()));
@@ -175,9 +122,9 @@ sqlite::SqlResult<void> ConfigStore::Impl::write(const StoredSection& s) {
     raise.reset();
     return b;
   }();
-  if (r) r = sql.commit.run();
+  if (r) r = file.commit();
   // SQLite may already have rolled back by itself (SQLITE_FULL, I/O errors).
-  if (!r && db.in_transaction()) (void)sql.rollback.run();
+  if (!r && file.db().in_transaction()) (void)file.rollback();
   return r;
 }
 
@@ -205,8 +152,11 @@ sqlite::SqlResult<std::vector<StoredSection>> ConfigStore::Impl::read_all() {
 Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path) {
   auto impl = std::make_unique<Impl>(path);
   Impl& s = *impl;
-  auto r = s.file().open_or_move_aside(
-      s.db, [&s] { return s.connect(); }, [&s] { s.disconnect(); });
+  auto r = s.file.open({
+      .prepare = [&s](sqlite::Database& db) { return s.sql.prepare(db); },
+      .check = [&s] { return check_every_page(s.file.db()); },
+      .release = [&s] { s.sql = Statements{}; },
+  });
   if (!r) return unexpected(std::move(r.error()));
   return std::unique_ptr<ConfigStore>(new ConfigStore(std::move(impl)));
 }

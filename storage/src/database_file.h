@@ -1,17 +1,27 @@
-// DatabaseFile: opening one of the storage module's SQLite files (the
-// spool, the config store), written once. It sets the connection up the
-// way every store in the data dir runs (WAL, synchronous=FULL) and decides
-// what happens to a file that is not a valid store: it is moved aside,
-// together with its -wal/-shm/-journal siblings, and a fresh store is
-// created, so the gateway keeps working. Private to the storage module.
+// DatabaseFile: one of the storage module's SQLite files (the spool, the
+// config store) and everything the stores have in common, written once:
+//  - the connection, set up the way every store in the data dir runs (WAL,
+//    synchronous=FULL);
+//  - the meta table with the store's format number: written into a fresh
+//    file, checked in an existing one;
+//  - the transaction and meta statements, prepared once;
+//  - what happens to a file that is not a valid store: it is moved aside,
+//    together with its -wal/-shm/-journal siblings, and a fresh store is
+//    created, so the gateway keeps working.
+// A store adds its own tables, its own statements and its own content check
+// (StoreKind, StoreHooks). Private to the storage module.
 //
-// The store keeps its own connection and statements; DatabaseFile only
-// names the file and drives the open. Threads: used by the store's owner
-// while it opens the store.
+// Ownership: the store owns its DatabaseFile and declares it before its own
+// statements, so those are finalized before the connection closes.
+// Threads: the store's owner; nothing here locks.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "foggate/base/clock.h"
 #include "foggate/base/result.h"
@@ -19,43 +29,73 @@
 
 namespace foggate::storage {
 
-// Why connecting to a store failed. `invalid`: the file is not a usable
-// store of this kind and is to be moved aside. Otherwise an environment
-// problem (missing directory, permissions, I/O, locked) that moving the
-// file would not fix.
-struct OpenFailure {
-  bool invalid = false;
-  std::string message;
-
-  // Invalid when SQLite says the file is corrupt or not a database.
-  static OpenFailure from(const sqlite::Failure& f) { return {f.corrupt(), f.message}; }
-  // For preparing the store's statements: also invalid when a table or
-  // column is missing (SQLITE_ERROR), i.e. someone else's schema.
-  static OpenFailure from_schema(const sqlite::Failure& f) {
-    return {f.corrupt() || f.schema_error(), f.message};
-  }
+// What one kind of store is on disk, and its names in logs and errors.
+struct StoreKind {
+  std::string name;   // "spool": log keys "<name>_no_wal", "<name>_corrupt"; error "<name>_open"
+  std::string label;  // "spool", "config store": the words in log lines
+  int64_t format = 0;  // meta "format": written into a fresh file, the only value accepted
+  std::vector<const char*> tables;  // CREATE TABLE for each table besides meta
+  std::vector<std::pair<std::string, int64_t>> initial_meta;  // meta rows a fresh file starts with, besides format
 };
 
-struct DatabaseFile {
-  std::string path;   // the SQLite file; its directory must exist
-  std::string kind;   // "spool": log keys "<kind>_no_wal", "<kind>_corrupt"; error "<kind>_open"
-  std::string label;  // "spool", "config store": the words in log lines
-  const Clock& clock;  // its wall time names a moved-aside file
+// The store's part of opening its file. Each runs on the owner's thread
+// inside DatabaseFile::open(), possibly twice (once more after a move aside).
+struct StoreHooks {
+  // Prepares the store's own statements on the connection. Failing with
+  // SQLITE_ERROR (a missing table or column) means someone else's schema:
+  // the file is moved aside.
+  std::function<sqlite::SqlResult<void>(sqlite::Database&)> prepare;
+  // Checks the content once the format matched (and loads what the store
+  // keeps in memory). A corrupt() failure, e.g. Failure::bad_content(),
+  // moves the file aside.
+  std::function<sqlite::SqlResult<void>()> check;
+  // Finalizes the store's statements: the connection is about to close.
+  std::function<void()> release;
+};
 
-  // Opens the file into `db` (closed on entry), creating it if missing, and
-  // sets the shared pragmas. SQLite first reads the header here, so a file
-  // that is not SQLite fails as invalid. Returns true when the file holds
-  // no schema yet (new or empty): the caller creates its tables.
-  Result<bool, OpenFailure> open(sqlite::Database& db) const;
+class DatabaseFile {
+ public:
+  // `path`: the SQLite file; its directory must exist. `clock`: its wall
+  // time names a moved-aside file.
+  DatabaseFile(std::string path, StoreKind kind, const Clock& clock);
+  DatabaseFile(const DatabaseFile&) = delete;
+  DatabaseFile& operator=(const DatabaseFile&) = delete;
 
-  // Runs `connect` (which calls open() and checks the schema and content).
-  // If it fails with `invalid`: closes the connection through `disconnect`
-  // keeping the WAL, renames the file and its siblings to
-  // "<path>.corrupt-<wall_ms>[-wal|-shm|-journal]", logs one error and runs
-  // `connect` once more on the fresh file. Error (permanent) "<kind>_open"
-  // when the file cannot be moved or the second attempt fails too.
-  Result<void> open_or_move_aside(sqlite::Database& db, const std::function<Result<void, OpenFailure>()>& connect,
-                                  const std::function<void()>& disconnect) const;
+  // Opens the file, creating it (meta, the kind's tables, its initial meta
+  // rows) if it is missing or empty, prepares every statement and checks
+  // the format and the content. A file that is not a valid store of this
+  // kind (not SQLite, corrupt, someone else's schema, another format, a
+  // failed check) is closed keeping its WAL, renamed with its siblings to
+  // "<path>.corrupt-<wall_ms>[-wal|-shm|-journal]", logged once as an error,
+  // and replaced by a fresh store. Error (permanent) "<name>_open" when the
+  // file cannot be opened for other reasons (missing directory, permissions,
+  // I/O, locked), cannot be moved, or the fresh one fails too.
+  Result<void> open(const StoreHooks& hooks);
+
+  sqlite::Database& db() { return db_; }
+
+  // One value of the meta table as text; "" when the key is missing.
+  sqlite::SqlResult<std::string> get_meta(std::string_view key);
+  // Inserts or replaces one value of the meta table.
+  sqlite::SqlResult<void> set_meta(std::string_view key, int64_t value);
+
+  sqlite::SqlResult<void> begin() { return begin_.run(); }  // BEGIN IMMEDIATE
+  sqlite::SqlResult<void> commit() { return commit_.run(); }
+  sqlite::SqlResult<void> rollback() { return rollback_.run(); }
+
+ private:
+  struct OpenFailure;
+  Result<void, OpenFailure> connect(const StoreHooks& hooks);
+  Result<bool, OpenFailure> open_connection();
+  Result<void, OpenFailure> create_tables();
+  void disconnect(const StoreHooks& hooks);
+  Result<void> move_aside(const std::string& reason);
+
+  std::string path_;
+  StoreKind kind_;
+  const Clock& clock_;
+  sqlite::Database db_;  // before the statements: they are finalized first
+  sqlite::Statement begin_, commit_, rollback_, get_meta_, set_meta_;
 };
 
 }  // namespace foggate::storage

@@ -25,7 +25,6 @@ constexpr int64_t kFormat = 1;
 // Durability (WAL, synchronous=FULL: a committed batch survives power
 // loss) is set up by DatabaseFile::open; see database_file.cpp for why.
 
-constexpr const char* kCreateMeta = "CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID";
 constexpr const char* kCreateBatches =
     "CREATE TABLE batches (id INTEGER PRIMARY KEY AUTOINCREMENT, priority INTEGER NOT NULL,"
     " seq INTEGER NOT NULL, created_ms INTEGER NOT NULL, messages INTEGER NOT NULL,"
@@ -37,35 +36,26 @@ struct Entry {
 };
 using Queue = std::map<int64_t, Entry>;  // by id, i.e. append order
 
-// Every statement the spool runs, prepared once at open.
+// The spool's own statements, prepared once at open (the transaction and
+// meta ones are the DatabaseFile's).
 struct Statements {
-  sqlite::Statement begin, commit, rollback, savepoint, release, rollback_to;
-  sqlite::Statement insert, remove, read, load, get_meta, set_meta;
+  sqlite::Statement savepoint, release, rollback_to;
+  sqlite::Statement insert, remove, read, load;
 
-  static sqlite::SqlResult<Statements> prepare(sqlite::Database& db) {
-    Statements s;
-    auto prepared = sqlite::prepare_all(db, {
-        {&s.begin, "BEGIN IMMEDIATE"},
-        {&s.commit, "COMMIT"},
-        {&s.rollback, "ROLLBACK"},
-        {&s.savepoint, "SAVEPOINT staged"},
-        {&s.release, "RELEASE staged"},
-        {&s.rollback_to, "ROLLBACK TO staged"},
-        {&s.insert,
+  sqlite::SqlResult<void> prepare(sqlite::Database& db) {
+    return sqlite::prepare_all(db, {
+        {&savepoint, "SAVEPOINT staged"},
+        {&release, "RELEASE staged"},
+        {&rollback_to, "ROLLBACK TO staged"},
+        {&insert,
          "INSERT INTO batches (priority, seq, created_ms, messages, raw_bytes, data)"
          " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"},
-        {&s.remove, "DELETE FROM batches WHERE id = ?1"},
-        {&s.read, "SELECT data FROM batches WHERE id = ?1"},
-        {&s.load,
+        {&remove, "DELETE FROM batches WHERE id = ?1"},
+        {&read, "SELECT data FROM batches WHERE id = ?1"},
+        {&load,
          "SELECT id, priority, seq, created_ms, messages, raw_bytes, length(data)"
          " FROM batches ORDER BY id"},
-        {&s.get_meta, "SELECT value FROM meta WHERE key = ?1"},
-        {&s.set_meta,
-         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
-         " ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
     });
-    if (!prepared) return unexpected(std::move(prepared.error()));
-    return s;
   }
 };
 
@@ -74,13 +64,16 @@ uint64_t to_u64(int64_t v) { return v < 0 ? 0 : static_cast<uint64_t>(v); }
 }  // namespace
 
 struct Spool::Impl {
-  Impl(SpoolOptions o, const Clock& c) : options(std::move(o)), clock(c) {}
+  Impl(SpoolOptions o, const Clock& c)
+      : options(std::move(o)),
+        clock(c),
+        file(options.path, {"spool", "spool", kFormat, {kCreateBatches}, {{"last_seq", 0}}}, clock) {}
 
   SpoolOptions options;
   const Clock& clock;
   SpoolStats* stats = nullptr;  // the owning Spool's; set once it exists
 
-  sqlite::Database db;  // before the statements: they are finalized first
+  DatabaseFile file;  // before the statements: they are finalized first
   Statements sql;
 
   std::array<Queue, kPriorityCount> index;
@@ -88,14 +81,6 @@ struct Spool::Impl {
   uint64_t total = 0;
   uint64_t last_seq = 0;
 
-  DatabaseFile file() const { return {options.path, "spool", "spool", clock}; }
-  Result<void, OpenFailure> connect();
-  void disconnect() {
-    sql = Statements{};
-    db.close();
-  }
-  sqlite::SqlResult<std::string> get_meta(std::string_view key);
-  sqlite::SqlResult<void> set_meta(std::string_view key, int64_t value);
   sqlite::SqlResult<void> reload();
 
   // Runs `body` (database work only, plus index changes it may leave
@@ -122,54 +107,6 @@ struct Spool::Impl {
     }
   }
 };
-
-Result<void, OpenFailure> Spool::Impl::connect() {
-  auto opened = file().open(db);
-  if (!opened) return unexpected(std::move(opened.error()));
-  const bool fresh = *opened;
-  if (fresh) {
-    for (const char* ddl : {"BEGIN IMMEDIATE", kCreateMeta, kCreateBatches}) {
-      if (auto r = db.exec(ddl); !r) return unexpected(OpenFailure::from(r.error()));
-    }
-  }
-  // Preparing against someone else's schema (missing table or column) fails
-  // with SQLITE_ERROR: not our spool.
-  auto prepared = Statements::prepare(db);
-  if (!prepared) return unexpected(OpenFailure::from_schema(prepared.error()));
-  sql = std::move(*prepared);
-  if (fresh) {
-    auto r = set_meta("format", kFormat);
-    if (r) r = set_meta("last_seq", 0);
-    if (r) r = sql.commit.run();
-    if (!r) return unexpected(OpenFailure::from(r.error()));
-  }
-
-  auto format = get_meta("format");
-  if (!format) return unexpected(OpenFailure::from(format.error()));
-  if (*format != std::to_string(kFormat)) {
-    return unexpected(OpenFailure{true, "spool format '" + *format + "', expected " + std::to_string(kFormat)});
-  }
-  if (auto r = reload(); !r) return unexpected(OpenFailure::from(r.error()));
-  return {};
-}
-
-sqlite::SqlResult<std::string> Spool::Impl::get_meta(std::string_view key) {
-  sqlite::ResetOnExit done(sql.get_meta);
-  if (auto r = sql.get_meta.bind(1, key); !r) return unexpected(std::move(r.error()));
-  auto row = sql.get_meta.step();
-  if (!row) return unexpected(std::move(row.error()));
-  return *row ? sql.get_meta.column_text(0) : std::string();
-}
-
-sqlite::SqlResult<void> Spool::Impl::set_meta(std::string_view key, int64_t value) {
-  auto r = sql.set_meta.bind(1, key);
-  if (r) r = sql.set_meta.bind(2, value);
-  if (!r) {
-    sql.set_meta.reset();
-    return r;
-  }
-  return sql.set_meta.run();
-}
 
 // Rebuilds the index from the database as this connection sees it (staged
 // rows included). Built aside and swapped in, so a failure leaves the old
@@ -203,7 +140,7 @@ sqlite::SqlResult<void> Spool::Impl::reload() {
       fresh[i].emplace(e.info.id, e);
     }
   }
-  auto seq = get_meta("last_seq");
+  auto seq = file.get_meta("last_seq");
   if (!seq) return unexpected(std::move(seq.error()));
   int64_t stored_seq = 0;  // the uint64_t stored bit for bit
   if (!seq->empty()) {
@@ -222,8 +159,8 @@ sqlite::SqlResult<void> Spool::Impl::reload() {
 
 template <typename Body>
 sqlite::SqlResult<void> Spool::Impl::staged(Body&& body) {
-  if (!db.in_transaction()) {
-    if (auto r = sql.begin.run(); !r) return r;
+  if (!file.db().in_transaction()) {
+    if (auto r = file.begin(); !r) return r;
   }
   if (auto r = sql.savepoint.run(); !r) {
     recover(false);
@@ -239,10 +176,10 @@ sqlite::SqlResult<void> Spool::Impl::staged(Body&& body) {
 // already rolled the whole transaction back, as it does on SQLITE_FULL and
 // most I/O errors), then make the index match what the database holds.
 void Spool::Impl::recover(bool savepoint_open) {
-  if (savepoint_open && db.in_transaction()) {
+  if (savepoint_open && file.db().in_transaction()) {
     auto r = sql.rollback_to.run();
     if (r) r = sql.release.run();
-    if (!r) (void)sql.rollback.run();  // last resort: drop everything staged
+    if (!r) (void)file.rollback();  // last resort: drop everything staged
   }
   if (auto r = reload(); !r) {
     log::error(kModule, "spool index reload failed; index may be stale", {{"detail", r.error().message}});
@@ -288,8 +225,11 @@ std::optional<std::pair<Priority, Queue::iterator>> Spool::Impl::eviction_victim
 Result<std::unique_ptr<Spool>> Spool::open(SpoolOptions options, const Clock& clock) {
   auto impl = std::make_unique<Impl>(std::move(options), clock);
   Impl& s = *impl;
-  auto r = s.file().open_or_move_aside(
-      s.db, [&s] { return s.connect(); }, [&s] { s.disconnect(); });
+  auto r = s.file.open({
+      .prepare = [&s](sqlite::Database& db) { return s.sql.prepare(db); },
+      .check = [&s] { return s.reload(); },
+      .release = [&s] { s.sql = Statements{}; },
+  });
   if (!r) return unexpected(std::move(r.error()));
   return std::unique_ptr<Spool>(new Spool(std::move(impl)));
 }
@@ -321,9 +261,9 @@ Result<BatchInfo> Spool::append(Priority priority, uint64_t seq, int64_t created
       return b;
     }
     if (auto done = ins.run(); !done) return done;
-    info.id = s.db.last_insert_rowid();
+    info.id = s.file.db().last_insert_rowid();
     if (seq > s.last_seq) {
-      if (auto m = s.set_meta("last_seq", static_cast<int64_t>(seq)); !m) return m;
+      if (auto m = s.file.set_meta("last_seq", static_cast<int64_t>(seq)); !m) return m;
     }
     // From here the index changes with the database; on failure reload()
     // puts it back.
@@ -365,12 +305,12 @@ Result<BatchInfo> Spool::append(Priority priority, uint64_t seq, int64_t created
 
 Result<void> Spool::commit() {
   Impl& s = *impl_;
-  if (!s.db.in_transaction()) return {};
-  if (auto r = s.sql.commit.run(); !r) {
+  if (!s.file.db().in_transaction()) return {};
+  if (auto r = s.file.commit(); !r) {
     // Whatever was staged is gone: roll back what SQLite left open and let
     // the index show the committed state again. The caller still holds the
     // batches it sealed and can append them anew.
-    if (s.db.in_transaction()) (void)s.sql.rollback.run();
+    if (s.file.db().in_transaction()) (void)s.file.rollback();
     s.recover(false);
     return s.write_failed(r.error());
   }

@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include <mqtt/async_client.h>
 
@@ -54,15 +53,6 @@ bool tcp_accepts(uint16_t port) {
 std::atomic<int> probe_counter{0};
 
 }  // namespace
-
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(20ms);  // poll interval, not a fixed wait
-  }
-  return cond();
-}
 
 uint16_t free_tcp_port() { return free_port(SOCK_STREAM); }
 uint16_t free_udp_port() { return free_port(SOCK_DGRAM); }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "eventually.h"
 #include "foggate/protocols/json.h"
 
 namespace foggate::itest {
@@ -27,10 +28,9 @@ inline constexpr const char* kHotDetector = R"("detectors":[
 
 using namespace std::chrono_literals;
 
-// Polls `cond` every 20 ms until it holds or `timeout` passes; the one
-// polling loop of the integration tests (for what sends no event: a
-// process's exit, a port, a log file).
-bool eventually(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
+// eventually(cond, timeout[, interval]): polls every 20 ms unless told
+// otherwise; the one polling loop of the tests (tests/support/eventually.h).
+using testing_support::eventually;
 
 uint16_t free_tcp_port();
 uint16_t free_udp_port();

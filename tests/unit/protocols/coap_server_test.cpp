@@ -29,6 +29,8 @@
 
 #include <gtest/gtest.h>
 
+#include "eventually.h"
+
 extern char** environ;
 
 namespace foggate::protocols {
@@ -123,15 +125,7 @@ std::string code_of(const ClientRun& run) {
   return c == std::string::npos ? "none" : line.substr(c + 3, 4);
 }
 
-template <typename Pred>
-bool eventually(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(1ms);  // polling interval, not a wait for an event
-  }
-  return true;
-}
+using testing_support::eventually;
 
 // A printable body whose every offset is distinguishable, so a reordered or
 // duplicated block shows up as a mismatch.
@@ -233,7 +227,7 @@ TEST_F(CoapServerTest, ConfirmablePostIsAcceptedWithDeviceMetricFormatAndBody) {
   ClientRun run = post("/sensors/dev1/temp", {"-t", "50", "-e", R"({"t":1})"});
   EXPECT_EQ(code_of(run), "2.04") << run.out << run.err;
   EXPECT_NE(response_line(run.out).find("t:ACK"), std::string::npos);
-  ASSERT_TRUE(eventually([&] { return stats_->accepted.value() == 1; }));
+  ASSERT_TRUE(eventually([&] { return stats_->accepted.value() == 1; }, 5s, 1ms));
   auto got = seen();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].device, "dev1");
@@ -250,7 +244,7 @@ TEST_F(CoapServerTest, NonConfirmablePostWithoutMetricMapsEachContentFormat) {
   ClientRun run = post("/sensors/dev2/any", {"-N", "-e", "7"});
   EXPECT_EQ(code_of(run), "2.04");
   EXPECT_NE(response_line(run.out).find("t:NON"), std::string::npos) << run.out;
-  ASSERT_TRUE(eventually([&] { return stats_->accepted.value() == 3; }));
+  ASSERT_TRUE(eventually([&] { return stats_->accepted.value() == 3; }, 5s, 1ms));
   auto got = seen();
   ASSERT_EQ(got.size(), 3u);
   EXPECT_EQ(got[0].device, "dev2");
@@ -267,7 +261,7 @@ TEST_F(CoapServerTest, HandlerBadRequestAnswers400WithDiagnostic) {
   ClientRun run = post("/sensors/bad/temp", {"-t", "50", "-e", "{}"});
   EXPECT_EQ(code_of(run), "4.00") << run.out;
   EXPECT_NE(run.err.find("4.00 reading out of range"), std::string::npos) << run.err;
-  ASSERT_TRUE(eventually([&] { return stats_->bad_request.value() == 1; }));
+  ASSERT_TRUE(eventually([&] { return stats_->bad_request.value() == 1; }, 5s, 1ms));
   expect_counts_add_up();
 }
 
@@ -278,7 +272,7 @@ TEST_F(CoapServerTest, OverloadAnswers503WithMaxAge) {
   ClientRun run = post("/sensors/busy", {"-e", "1"});
   EXPECT_EQ(code_of(run), "5.03") << run.out;
   EXPECT_NE(response_line(run.out).find("Max-Age:7"), std::string::npos) << run.out;
-  ASSERT_TRUE(eventually([&] { return stats_->overloaded.value() == 1; }));
+  ASSERT_TRUE(eventually([&] { return stats_->overloaded.value() == 1; }, 5s, 1ms));
   expect_counts_add_up();
 }
 
@@ -286,7 +280,7 @@ TEST_F(CoapServerTest, ThrowingHandlerAnswers500AndServerKeepsServing) {
   start();
   EXPECT_EQ(code_of(post("/sensors/boom", {"-e", "1"})), "5.00");
   EXPECT_EQ(code_of(post("/sensors/dev1", {"-e", "1"})), "2.04");
-  ASSERT_TRUE(eventually([&] { return stats_->accepted.value() == 1; }));
+  ASSERT_TRUE(eventually([&] { return stats_->accepted.value() == 1; }, 5s, 1ms));
   EXPECT_EQ(stats_->handler_errors.value(), 1u);
   expect_counts_add_up();
 }
@@ -298,7 +292,7 @@ TEST_F(CoapServerTest, BlockwiseBodyOverLimitAnswers413WithoutCallingHandler) {
   ClientRun run = post("/sensors/dev1/blob", {"-b", "64", "-f", write_file(pattern_body(4096))});
   EXPECT_EQ(code_of(run), "4.13") << run.out << run.err;
   EXPECT_NE(response_line(run.out).find("Size1:1024"), std::string::npos) << run.out;
-  ASSERT_TRUE(eventually([&] { return stats_->too_large.value() == 1; }));
+  ASSERT_TRUE(eventually([&] { return stats_->too_large.value() == 1; }, 5s, 1ms));
   EXPECT_TRUE(seen().empty());
   // coap-client announces Size1, so the answer comes at block 0: exactly one
   // block was sent.
@@ -312,7 +306,7 @@ TEST_F(CoapServerTest, SingleDatagramBodyOverLimitAnswers413) {
   start(options);
   EXPECT_EQ(code_of(post("/sensors/dev1", {"-e", std::string(32, 'x')})), "4.13");
   EXPECT_EQ(code_of(post("/sensors/dev1", {"-e", std::string(16, 'x')})), "2.04");
-  ASSERT_TRUE(eventually([&] { return stats_->accepted.value() == 1; }));
+  ASSERT_TRUE(eventually([&] { return stats_->accepted.value() == 1; }, 5s, 1ms));
   EXPECT_EQ(stats_->too_large.value(), 1u);
   expect_counts_add_up();
 }
@@ -325,7 +319,7 @@ TEST_F(CoapServerTest, BlockwiseBodyUnderLimitArrivesWhole) {
   ClientRun run =
       post("/sensors/dev1/blob", {"-b", "64", "-t", "42", "-f", write_file(body)});
   EXPECT_EQ(code_of(run), "2.04") << run.out << run.err;
-  ASSERT_TRUE(eventually([&] { return stats_->accepted.value() == 1; }));
+  ASSERT_TRUE(eventually([&] { return stats_->accepted.value() == 1; }, 5s, 1ms));
   auto got = seen();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].format, PayloadFormat::kMsgpack);
@@ -339,7 +333,7 @@ TEST_F(CoapServerTest, NonConfirmableBlockwiseBodyArrivesWhole) {
   const std::string body = pattern_body(1000);
   ClientRun run = post("/sensors/dev3", {"-N", "-b", "128", "-f", write_file(body)});
   EXPECT_EQ(code_of(run), "2.04") << run.out << run.err;
-  ASSERT_TRUE(eventually([&] { return stats_->accepted.value() == 1; }));
+  ASSERT_TRUE(eventually([&] { return stats_->accepted.value() == 1; }, 5s, 1ms));
   auto got = seen();
   ASSERT_EQ(got.size(), 1u);
   EXPECT_TRUE(got[0].body == body);
@@ -350,7 +344,7 @@ TEST_F(CoapServerTest, BlockwiseBodyWithoutBlockZeroAnswers408) {
   // -b 2,64: the client starts the transfer at block 2.
   ClientRun run = post("/sensors/dev1", {"-b", "2,64", "-f", write_file(pattern_body(500))});
   EXPECT_EQ(code_of(run), "4.08") << run.out << run.err;
-  ASSERT_TRUE(eventually([&] { return stats_->bad_request.value() == 1; }));
+  ASSERT_TRUE(eventually([&] { return stats_->bad_request.value() == 1; }, 5s, 1ms));
   EXPECT_TRUE(seen().empty());
   expect_counts_add_up();
 }
@@ -360,7 +354,7 @@ TEST_F(CoapServerTest, OtherPathsAnswer404) {
   EXPECT_EQ(code_of(post("/other", {"-e", "1"})), "4.04");
   EXPECT_EQ(code_of(post("/sensors", {"-e", "1"})), "4.04");
   EXPECT_EQ(code_of(post("/sensors/a/b/c", {"-e", "1"})), "4.04");
-  ASSERT_TRUE(eventually([&] { return stats_->not_found.value() == 3; }));
+  ASSERT_TRUE(eventually([&] { return stats_->not_found.value() == 3; }, 5s, 1ms));
   EXPECT_TRUE(seen().empty());
   expect_counts_add_up();
 }
@@ -370,7 +364,7 @@ TEST_F(CoapServerTest, OtherMethodsOnSensorsAnswer405) {
   EXPECT_EQ(code_of(run_client({"-m", "get", uri("/sensors/dev1")})), "4.05");
   EXPECT_EQ(code_of(run_client({"-m", "put", "-e", "1", uri("/sensors/dev1/t")})), "4.05");
   EXPECT_EQ(code_of(run_client({"-m", "delete", uri("/sensors")})), "4.05");
-  ASSERT_TRUE(eventually([&] { return stats_->requests.value() == 3; }));
+  ASSERT_TRUE(eventually([&] { return stats_->requests.value() == 3; }, 5s, 1ms));
   EXPECT_TRUE(seen().empty());
 }
 
@@ -389,7 +383,7 @@ TEST_F(CoapServerTest, BadSegmentsAnswer400) {
   EXPECT_EQ(code_of(run), "4.00") << run.out;
   EXPECT_NE(run.err.find("empty"), std::string::npos) << run.err;
   EXPECT_EQ(code_of(post_segments(std::string(128, 'd'), "t")), "2.04");
-  ASSERT_TRUE(eventually([&] { return stats_->requests.value() == 3; }));
+  ASSERT_TRUE(eventually([&] { return stats_->requests.value() == 3; }, 5s, 1ms));
   EXPECT_EQ(stats_->bad_request.value(), 2u);
   auto got = seen();
   ASSERT_EQ(got.size(), 1u);
@@ -399,7 +393,7 @@ TEST_F(CoapServerTest, BadSegmentsAnswer400) {
 TEST_F(CoapServerTest, UnsupportedContentFormatAnswers415) {
   start();
   EXPECT_EQ(code_of(post("/sensors/dev1", {"-t", "60", "-e", "1"})), "4.15");
-  ASSERT_TRUE(eventually([&] { return stats_->bad_request.value() == 1; }));
+  ASSERT_TRUE(eventually([&] { return stats_->bad_request.value() == 1; }, 5s, 1ms));
   EXPECT_TRUE(seen().empty());
   expect_counts_add_up();
 }

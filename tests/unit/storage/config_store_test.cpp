@@ -293,24 +293,15 @@ TEST_F(ConfigStoreTest, UnopenableIsAnError) {
 // the last put returned. Every put that returned is there at reopen.
 TEST_F(ConfigStoreTest, KilledProcessLosesNothingPut) {
   constexpr int kPuts = 20;
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
+  ASSERT_TRUE(testing::killed_after([&] {
     auto r = ConfigStore::open(path_);
-    if (!r) _exit(2);
+    if (!r) return 2;
     for (int i = 1; i <= kPuts; ++i) {
       const auto v = static_cast<uint64_t>(i);
-      if (!(*r)->put(section(i % 2 ? "gateway" : "all", "s" + std::to_string(i % 5), v, std::to_string(i)))) {
-        _exit(3);
-      }
+      if (!(*r)->put(section(i % 2 ? "gateway" : "all", "s" + std::to_string(i % 5), v, std::to_string(i)))) return 3;
     }
-    raise(SIGKILL);
-    _exit(4);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "child exit " << WEXITSTATUS(status);
-  ASSERT_EQ(WTERMSIG(status), SIGKILL);
+    return 0;
+  }));
 
   auto s = open();
   ASSERT_TRUE(s);

@@ -4,12 +4,16 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -75,6 +79,25 @@ inline std::vector<std::string> databases_aside(const std::string& dir) {
   for (auto& name : moved_aside(dir))
     if (!name.ends_with("-wal") && !name.ends_with("-shm") && !name.ends_with("-journal")) out.push_back(name);
   return out;
+}
+
+// The crash of leveldb's fault-injection tests: `work` runs in a child
+// process that then dies by SIGKILL, so whatever it wrote and did not
+// commit is left as a power cut would leave it. `work` returns 0 to go on
+// to the kill, or an exit code that says which step failed.
+inline ::testing::AssertionResult killed_after(const std::function<int()>& work) {
+  const pid_t pid = fork();
+  if (pid < 0) return ::testing::AssertionFailure() << "fork failed";
+  if (pid == 0) {
+    if (const int failed = work(); failed != 0) _exit(failed);
+    raise(SIGKILL);
+    _exit(99);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return ::testing::AssertionFailure() << "waitpid failed";
+  if (!WIFSIGNALED(status)) return ::testing::AssertionFailure() << "child exited " << WEXITSTATUS(status);
+  if (WTERMSIG(status) != SIGKILL) return ::testing::AssertionFailure() << "child died by signal " << WTERMSIG(status);
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace foggate::storage::testing

@@ -443,25 +443,18 @@ TEST_F(SpoolTest, UnopenableIsAnError) {
 TEST_F(SpoolTest, KilledProcessLosesNothingCommitted) {
   constexpr int kCommitted = 20, kStaged = 40;
   constexpr std::size_t kSize = 64 * 1024;
-  const pid_t pid = fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
+  ASSERT_TRUE(testing::killed_after([&] {
     auto r = Spool::open(options_, clock_);
-    if (!r) _exit(2);
+    if (!r) return 2;
     Spool& s = **r;
     for (int i = 1; i <= kCommitted + kStaged; ++i) {
       const auto seq = static_cast<uint64_t>(i);
       const Priority p = kAllPriorities[seq % kPriorityCount];
-      if (!s.append(p, seq, clock_.wall_ms(), 1, kSize, blob(kSize, seq))) _exit(3);
-      if (i % 5 == 0 && i <= kCommitted && !s.commit()) _exit(4);
+      if (!s.append(p, seq, clock_.wall_ms(), 1, kSize, blob(kSize, seq))) return 3;
+      if (i % 5 == 0 && i <= kCommitted && !s.commit()) return 4;
     }
-    raise(SIGKILL);
-    _exit(5);
-  }
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  ASSERT_TRUE(WIFSIGNALED(status)) << "child exit " << WEXITSTATUS(status);
-  ASSERT_EQ(WTERMSIG(status), SIGKILL);
+    return 0;
+  }));
 
   auto s = open();
   ASSERT_TRUE(s);

@@ -75,7 +75,9 @@ std::string alert_json(std::string_view gateway_id, const routing::Alert& a) {
   str("topic", a.topic);
   num(a.kind == routing::AlertKind::kAnomaly ? "mean" : "limit", a.limit);
   if (a.kind == routing::AlertKind::kAnomaly) num("z", a.score);
-  num("sensor_ts_ms", static_cast<double>(a.sensor_ts_ms));
+  // 0: the reading carried no timestamp. Left out rather than written as
+  // 0, which a consumer would read as 1970.
+  if (a.sensor_ts_ms != 0) num("sensor_ts_ms", static_cast<double>(a.sensor_ts_ms));
   num("received_ms", static_cast<double>(a.received_ms));
   out += '}';
   return out;

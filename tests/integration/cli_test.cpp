@@ -1,5 +1,7 @@
-// The command line: check, version, and the shipped examples.
+// The command line: check, version, help, exit codes, and the shipped examples.
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "fixture.h"
 
@@ -24,7 +26,7 @@ TEST(CliTest, CheckListsEveryErrorWithItsPath) {
   })");
   int code = -1;
   auto out = run_command({FOGGATE_BIN, "check", "--config", dir.file("bad.json")}, &code);
-  EXPECT_EQ(code, 1) << out;
+  EXPECT_EQ(code, 78) << "EX_CONFIG\n" << out;
   for (const char* path : {"gateway.id:", "gateway.workers:", "broker.uris[0]:", "broker.colour: unknown key",
                            "rules.ordered[0].when[0]:", "rules.ordered[0].tasks[0].task:", "detectors[0]:",
                            "surprise: unknown key"})
@@ -36,10 +38,10 @@ TEST(CliTest, CheckReportsSyntaxErrorsAndMissingFiles) {
   dir.write("syntax.json", "{\"gateway\": {\"id\": }");
   int code = -1;
   auto out = run_command({FOGGATE_BIN, "check", "--config", dir.file("syntax.json")}, &code);
-  EXPECT_EQ(code, 1);
+  EXPECT_EQ(code, 78);
   EXPECT_NE(out.find("offset"), std::string::npos) << out;
   out = run_command({FOGGATE_BIN, "check", "--config", dir.file("missing.json")}, &code);
-  EXPECT_EQ(code, 1);
+  EXPECT_EQ(code, 78);
   EXPECT_NE(out.find("cannot read"), std::string::npos) << out;
 }
 
@@ -58,8 +60,78 @@ TEST(CliTest, EveryShippedExamplePassesCheck) {
 TEST(CliTest, UnknownCommandIsAUsageError) {
   int code = -1;
   auto out = run_command({FOGGATE_BIN, "frobnicate"}, &code);
-  EXPECT_EQ(code, 2);
-  EXPECT_NE(out.find("usage:"), std::string::npos);
+  EXPECT_EQ(code, 64) << "EX_USAGE";
+  EXPECT_NE(out.find("unknown command 'frobnicate'"), std::string::npos) << out;
+  EXPECT_NE(out.find("foggate --help"), std::string::npos) << out;
+  out = run_command({FOGGATE_BIN}, &code);
+  EXPECT_EQ(code, 64);
+  EXPECT_NE(out.find("usage: foggate"), std::string::npos) << out;
+}
+
+// Only what goes to stdout: --help is output, not an error.
+std::string stdout_of(const std::string& args, int* code) {
+  return run_command({"/bin/sh", "-c", std::string(FOGGATE_BIN) + " " + args + " 2>/dev/null"}, code);
+}
+
+TEST(CliTest, HelpAtEveryLevelPrintsThatLevelsUsageOnStdout) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"--help", "usage: foggate COMMAND"},          {"-h", "usage: foggate COMMAND"},
+      {"help", "usage: foggate COMMAND"},            {"run --help", "usage: foggate run"},
+      {"run -h", "usage: foggate run"},              {"check --help", "usage: foggate check"},
+      {"decode --help", "usage: foggate decode"},    {"config --help", "usage: foggate config push"},
+      {"config push --help", "usage: foggate config push"}, {"config pull -h", "usage: foggate config pull"},
+      {"status --help", "usage: foggate status"},    {"version --help", "usage: foggate version"},
+      // Help wins over anything else on the line, even an error.
+      {"status --bogus --help", "usage: foggate status"}, {"run --config /nonexistent --help", "usage: foggate run"},
+  };
+  for (const auto& [args, expected] : cases) {
+    int code = -1;
+    const auto out = stdout_of(args, &code);
+    EXPECT_EQ(code, 0) << args << "\n" << out;
+    EXPECT_NE(out.find(expected), std::string::npos) << args << ":\n" << out;
+  }
+  int code = -1;
+  EXPECT_NE(stdout_of("status --help", &code).find("--password-file FILE"), std::string::npos)
+      << "commands that connect list the connection options";
+  EXPECT_EQ(stdout_of("run --help", &code).find("--password-file"), std::string::npos);
+}
+
+TEST(CliTest, VersionFlagWorksLikeVersion) {
+  int code = -1;
+  const auto out = stdout_of("--version", &code);
+  EXPECT_EQ(code, 0);
+  EXPECT_EQ(out, stdout_of("version", &code));
+  EXPECT_EQ(out.rfind("foggate ", 0), 0u) << out;
+}
+
+TEST(CliTest, UnknownOptionNamesItselfAndPointsToHelp) {
+  for (const auto& [args, help] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"run", "--frob"}, "foggate run --help"},
+           {{"config", "push", "--frob"}, "foggate config push --help"},
+           {{"status", "--id", "x", "--frob", "1"}, "foggate status --help"},
+           {{"decode", "--count"}, "foggate decode --help"}}) {
+    std::vector<std::string> argv{FOGGATE_BIN};
+    argv.insert(argv.end(), args.begin(), args.end());
+    int code = -1;
+    const auto out = run_command(argv, &code);
+    EXPECT_EQ(code, 64) << out;
+    EXPECT_NE(out.find(args[0] == "decode" ? "'--count'" : "'--frob'"), std::string::npos) << out;
+    EXPECT_NE(out.find(help), std::string::npos) << out;
+  }
+}
+
+TEST(CliTest, ToolsNeedToBeToldWhereTheBrokerIs) {
+  int code = -1;
+  auto out = run_command({FOGGATE_BIN, "status", "--id", "gw1"}, &code);
+  EXPECT_EQ(code, 64) << out;
+  EXPECT_NE(out.find("--uri URI or --config FILE"), std::string::npos) << out;
+  TempDir dir;
+  dir.write("bad.json", R"({"broker": {"uris": ["http://nope"]}})");
+  out = run_command({FOGGATE_BIN, "status", "--id", "gw1", "--config", dir.file("bad.json")}, &code);
+  EXPECT_EQ(code, 78) << "a broken gateway configuration is a configuration error\n" << out;
+  out = run_command({FOGGATE_BIN, "config", "pull", "--id", "gw1", "--uri", "tcp://127.0.0.1:1", "--key", "k.pem"}, &code);
+  EXPECT_EQ(code, 64) << out;
+  EXPECT_NE(out.find("--sign-key"), std::string::npos) << "points a signing key to its new name\n" << out;
 }
 
 TEST(CliTest, RunRefusesABrokenConfig) {
@@ -67,7 +139,7 @@ TEST(CliTest, RunRefusesABrokenConfig) {
   dir.write("bad.json", R"({"gateway": {"workers": 0}})");
   int code = -1;
   auto out = run_command({FOGGATE_BIN, "run", "--config", dir.file("bad.json")}, &code);
-  EXPECT_EQ(code, 1);
+  EXPECT_EQ(code, 78) << "EX_CONFIG: systemd does not restart it (RestartPreventExitStatus=78)";
   EXPECT_NE(out.find("gateway.workers"), std::string::npos) << out;
 }
 
@@ -124,7 +196,7 @@ TEST(CliTest, StatusSummarizesOnlineThenOffline) {
   EXPECT_NE(out.find("nobody: unknown"), std::string::npos) << out;
 
   out = run_command({FOGGATE_BIN, "status", "--uri", broker.uri()}, &code);
-  EXPECT_EQ(code, 2) << out;
+  EXPECT_EQ(code, 64) << out;
   EXPECT_NE(out.find("--id"), std::string::npos) << out;
 }
 

@@ -24,7 +24,7 @@ class RemoteConfigTest : public ::testing::Test {
     dir_.write(section + "-" + std::to_string(pushes_) + ".json", body);
     std::vector<std::string> argv{FOGGATE_BIN, "config", "push", "--uri", broker_.uri(), "--section", section,
                                   "--target", target, "--file", file};
-    if (!key.empty()) argv.insert(argv.end(), {"--key", key});
+    if (!key.empty()) argv.insert(argv.end(), {"--sign-key", key});
     if (version) argv.insert(argv.end(), {"--version", std::to_string(version)});
     int code = -1;
     auto text = run_command(argv, &code);

@@ -13,26 +13,29 @@
 #include "foggate/protocols/config_envelope.h"
 #include "foggate/protocols/json.h"
 #include "foggate/protocols/mqtt_client.h"
+#include "tools/exit_codes.h"
 #include "tools/tool_client.h"
+#include "tools/tool_connection.h"
 
 namespace foggate::gateway {
 namespace {
 
-int fail(const std::string& what) {
+int fail(const std::string& what, int code = kExitFailure) {
   std::fprintf(stderr, "foggate config: %s\n", what.c_str());
-  return 1;
+  return code;
 }
 
-std::unique_ptr<protocols::MqttClient> connect(const std::string& uri, long timeout_s,
+std::unique_ptr<protocols::MqttClient> connect(const protocols::MqttOptions& server, long timeout_s,
                                                std::vector<protocols::MqttSubscription> subs,
                                                protocols::MqttClient::MessageHandler on_message) {
-  return connect_tool_client(uri, "config", timeout_s, std::move(subs), std::move(on_message));
+  return connect_tool_client(server, "config", timeout_s, std::move(subs), std::move(on_message));
 }
 
 int push(const ConfigToolOptions& o) {
   if (o.section.empty() || o.target.empty() || (o.file.empty() && !o.remove))
-    return fail("push needs --section, --target (a gateway id or all) and --file (or --remove)");
-  if (!is_remote_section(o.section)) return fail("'" + o.section + "' is not a section that can be set remotely");
+    return fail("push needs --section, --target (a gateway id or all) and --file (or --remove); see --help", kExitUsage);
+  if (!is_remote_section(o.section))
+    return fail("'" + o.section + "' is not a section that can be set remotely", kExitUsage);
   protocols::ConfigEnvelope e;
   e.section = o.section;
   e.target = o.target;
@@ -47,19 +50,19 @@ int push(const ConfigToolOptions& o) {
     e.body.assign(std::istreambuf_iterator<char>(in), {});
     // Check it before it goes out: the gateway would reject it anyway.
     auto doc = protocols::parse_json(e.body);
-    if (!doc) return fail(o.file + ": " + doc.error().detail);
+    if (!doc) return fail(o.file + ": " + doc.error().detail, kExitConfig);
     Config scratch = default_config();
     ConfigIssues issues;
     replace_section(scratch, o.section, *doc, issues);
-    if (!issues.empty()) return fail(o.file + " is not a valid " + o.section + " section:\n" + format_issues(issues));
+    if (!issues.empty()) return fail(o.file + " is not a valid " + o.section + " section:\n" + format_issues(issues), kExitConfig);
   }
-  if (!o.key.empty()) {
-    auto signer = protocols::ConfigSigner::from_file(o.key);
+  if (!o.sign_key.empty()) {
+    auto signer = protocols::ConfigSigner::from_file(o.sign_key);
     if (!signer) return fail(signer.error().detail);
     if (auto r = (*signer)->sign(e); !r) return fail(r.error().detail);
   }
-  auto client = connect(o.uri, o.timeout_s, {}, nullptr);
-  if (!client) return fail("cannot connect to " + o.uri);
+  auto client = connect(o.server, o.timeout_s, {}, nullptr);
+  if (!client) return fail("cannot connect to " + describe_uris(o.server));
   const std::string topic = "foggate/" + o.target + "/config/" + o.section;
   std::mutex mu;
   std::condition_variable cv;
@@ -84,17 +87,17 @@ int push(const ConfigToolOptions& o) {
 }
 
 int pull(const ConfigToolOptions& o) {
-  if (o.target.empty()) return fail("pull needs --id (the gateway id)");
+  if (o.target.empty()) return fail("pull needs --id (the gateway id); see --help", kExitUsage);
   std::mutex mu;
   std::map<std::string, std::string> got;  // topic -> payload; guarded by mu
   const std::string state_topic = "foggate/" + o.target + "/state/config";
-  auto client = connect(o.uri, o.timeout_s,
+  auto client = connect(o.server, o.timeout_s,
                         {{state_topic, 1}, {"foggate/" + o.target + "/config/+", 1}, {"foggate/all/config/+", 1}},
                         [&](const std::string& t, const std::string& p, bool) {
                           std::lock_guard lock(mu);
                           got[t] = p;
                         });
-  if (!client) return fail("cannot connect to " + o.uri);
+  if (!client) return fail("cannot connect to " + describe_uris(o.server));
   // Retained messages arrive right after the SUBACK; give them a moment.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
   while (std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -130,10 +133,9 @@ int pull(const ConfigToolOptions& o) {
 }  // namespace
 
 int run_config_tool(const ConfigToolOptions& o) {
-  if (o.uri.empty()) return fail("--uri is required");
   if (o.action == "push") return push(o);
   if (o.action == "pull") return pull(o);
-  return fail("unknown action '" + o.action + "'; use push or pull");
+  return fail("unknown action '" + o.action + "'; use push or pull", kExitUsage);
 }
 
 }  // namespace foggate::gateway

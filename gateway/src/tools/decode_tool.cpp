@@ -12,6 +12,7 @@
 
 #include "foggate/protocols/mqtt_client.h"
 #include "foggate/protocols/uplink_codec.h"
+#include "tools/tool_connection.h"
 
 namespace foggate::gateway {
 namespace {
@@ -58,8 +59,7 @@ int decode_files(const DecodeToolOptions& o) {
 }
 
 int decode_subscription(const DecodeToolOptions& o) {
-  protocols::MqttOptions mo;
-  mo.uris = {o.uri};
+  protocols::MqttOptions mo = *o.server;
   mo.client_id = "foggate-decode-" + std::to_string(::getpid());
   mo.clean_session = true;
   mo.max_buffered = 0;
@@ -90,14 +90,19 @@ int decode_subscription(const DecodeToolOptions& o) {
     lock.lock();
   }
   lock.unlock();
+  const bool never_connected = client.stats().connects.value() == 0;
   client.stop(1000);
+  if (never_connected) {
+    std::fprintf(stderr, "foggate decode: cannot connect to %s\n", describe_uris(mo).c_str());
+    return 1;
+  }
   return failed ? 1 : 0;
 }
 
 }  // namespace
 
 int run_decode_tool(const DecodeToolOptions& options) {
-  return options.uri.empty() ? decode_files(options) : decode_subscription(options);
+  return options.server ? decode_subscription(options) : decode_files(options);
 }
 
 }  // namespace foggate::gateway

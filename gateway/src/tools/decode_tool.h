@@ -2,14 +2,17 @@
 // object per line: the cloud-side engineer's check of what arrived.
 #pragma once
 
+#include <optional>
 #include <string>
+
+#include "foggate/protocols/mqtt_client.h"
 #include <vector>
 
 namespace foggate::gateway {
 
 struct DecodeToolOptions {
   std::vector<std::string> files;  // "-" or empty (without uri) = stdin
-  std::string uri;                 // subscribe to this broker instead
+  std::optional<protocols::MqttOptions> server;  // subscribe to this broker instead of reading files
   std::string topic = "foggate/+/uplink/#";
   long count = 0;                  // stop after this many batches (0 = no limit)
   long timeout_s = 0;              // stop after this long (0 = no limit)

@@ -10,6 +10,7 @@
 #include "foggate/base/clock.h"
 #include "foggate/protocols/json.h"
 #include "tools/tool_client.h"
+#include "tools/tool_connection.h"
 
 namespace foggate::gateway {
 namespace {
@@ -178,7 +179,7 @@ int run_status_tool(const StatusToolOptions& o) {
   GatewayDocuments docs;  // guarded by mu
   // state/config first: its retained copy then arrives before the status.
   auto client = connect_tool_client(
-      o.uri, "status", o.timeout_s, {{base + "state/config", 1}, {base + "status", 1}, {base + "metrics", 0}},
+      o.server, "status", o.timeout_s, {{base + "state/config", 1}, {base + "status", 1}, {base + "metrics", 0}},
       [&](const std::string& t, const std::string& p, bool) {
         std::lock_guard lock(mu);
         if (t == base + "status") docs.status = p;
@@ -186,7 +187,7 @@ int run_status_tool(const StatusToolOptions& o) {
         else if (t == base + "state/config") docs.config_state = p;
       });
   if (!client) {
-    std::fprintf(stderr, "foggate status: cannot connect to %s\n", o.uri.c_str());
+    std::fprintf(stderr, "foggate status: cannot connect to %s\n", describe_uris(o.server).c_str());
     return 1;
   }
   // The status is retained: it arrives right after the subscription unless

@@ -6,10 +6,12 @@
 #include <cstdint>
 #include <string>
 
+#include "foggate/protocols/mqtt_client.h"
+
 namespace foggate::gateway {
 
 struct StatusToolOptions {
-  std::string uri;     // the site broker
+  protocols::MqttOptions server;  // the site broker (resolve_connection())
   std::string id;      // the gateway id
   long timeout_s = 15; // how long to wait for the status and one metrics document
 };

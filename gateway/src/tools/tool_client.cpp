@@ -10,12 +10,11 @@
 
 namespace foggate::gateway {
 
-std::unique_ptr<protocols::MqttClient> connect_tool_client(const std::string& uri, const std::string& tool,
+std::unique_ptr<protocols::MqttClient> connect_tool_client(const protocols::MqttOptions& server, const std::string& tool,
                                                            long timeout_s,
                                                            std::vector<protocols::MqttSubscription> subs,
                                                            protocols::MqttClient::MessageHandler on_message) {
-  protocols::MqttOptions mo;
-  mo.uris = {uri};
+  protocols::MqttOptions mo = server;
   mo.client_id = "foggate-" + tool + "-" + std::to_string(::getpid());
   mo.clean_session = true;
   auto c = std::make_unique<protocols::MqttClient>(mo, SystemClock::instance());

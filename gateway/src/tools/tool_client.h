@@ -14,7 +14,8 @@ namespace foggate::gateway {
 
 // nullptr when the broker did not accept the connection (and acknowledge
 // the subscriptions) within timeout_s.
-std::unique_ptr<protocols::MqttClient> connect_tool_client(const std::string& uri, const std::string& tool,
+// `server`: uris, user name, password and TLS (resolve_connection()).
+std::unique_ptr<protocols::MqttClient> connect_tool_client(const protocols::MqttOptions& server, const std::string& tool,
                                                            long timeout_s,
                                                            std::vector<protocols::MqttSubscription> subs,
                                                            protocols::MqttClient::MessageHandler on_message);

@@ -23,6 +23,15 @@ TEST(DocumentsTest, AlertTopicAndJson) {
   EXPECT_EQ(doc->find("received_ms")->as_number(), 1700000000100.0);
 }
 
+TEST(DocumentsTest, AlertLeavesOutAnUnknownSensorTimestamp) {
+  routing::Alert a{.kind = routing::AlertKind::kRaised, .detector = "hot", .severity = "critical",
+                   .device = "pump-1", .field = "t", .value = 51.5, .limit = 50, .received_ms = 1700000000100};
+  auto doc = protocols::parse_json(alert_json("gw", a));
+  ASSERT_TRUE(doc.has_value());
+  EXPECT_EQ(doc->find("sensor_ts_ms"), nullptr) << "no timestamp in the reading: no field, not 0 (1970)";
+  EXPECT_EQ(doc->find("received_ms")->as_number(), 1700000000100.0);
+}
+
 TEST(DocumentsTest, StatusAndMetrics) {
   auto s = protocols::parse_json(status_json("gw", "offline", "stopped", 0));
   ASSERT_TRUE(s.has_value());

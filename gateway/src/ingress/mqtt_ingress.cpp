@@ -16,7 +16,7 @@ bool has_priority_lane(const IngestSection& in) {
 
 MqttIngress::MqttIngress(const Config& cfg, const protocols::MqttOptions& site, const LiveConfig& live, Ingest& ingest,
                          const Clock& clock)
-    : live_(live), ingest_(ingest) {
+    : live_(live), ingest_(ingest), memory_(cfg.gateway.data_dir) {
   protocols::MqttOptions sub = site;
   sub.uris = cfg.broker.uris;
   sub.client_id = cfg.broker.client_id;
@@ -28,17 +28,34 @@ MqttIngress::MqttIngress(const Config& cfg, const protocols::MqttOptions& site, 
     protocols::MqttOptions prio = sub;
     prio.client_id = cfg.broker.client_id + "-prio";
     priority_ = std::make_unique<protocols::MqttClient>(prio, clock);
-    priority_->set_subscriptions(lane_subscriptions(cfg.ingest, true));
+    priority_lane_.client = priority_.get();
+    configure(priority_lane_, lane_subscriptions(cfg.ingest, true));
     priority_->on_message([this](const std::string& t, const std::string& p, bool) { on_message(t, p, true); });
+    priority_->on_connected([this](bool) { priority_lane_.acknowledged = true; });
   }
-  normal_->set_subscriptions(lane_subscriptions(cfg.ingest, false));
+  normal_lane_.client = normal_.get();
+  configure(normal_lane_, lane_subscriptions(cfg.ingest, false));
   normal_->on_message([this](const std::string& t, const std::string& p, bool) { on_message(t, p, false); });
+  normal_->on_connected([this](bool) { normal_lane_.acknowledged = true; });
+  // What an earlier run subscribed and this one does not is dropped from
+  // the broker's session at the next connect.
+  for (auto* lane : {&normal_lane_, &priority_lane_})
+    if (lane->client != nullptr) lane->client->forget_on_connect(memory_.last(lane->client->client_id()));
+}
+
+void MqttIngress::configure(Lane& lane, std::vector<protocols::MqttSubscription> subs) {
+  lane.filters.clear();
+  for (const auto& s : subs) lane.filters.push_back(s.filter);
+  lane.client->set_subscriptions(std::move(subs));
 }
 
 MqttIngress::~MqttIngress() { stop(); }
 
 void MqttIngress::on_ready(std::function<void()> f) {
-  normal_->on_connected([f = std::move(f)](bool) { f(); });
+  normal_->on_connected([this, f = std::move(f)](bool) {
+    normal_lane_.acknowledged = true;
+    f();
+  });
 }
 
 Result<void> MqttIngress::start() {
@@ -57,16 +74,19 @@ void MqttIngress::stop() {
 }
 
 void MqttIngress::tick() {
-  normal_->tick();
-  if (priority_) priority_->tick();
+  for (auto* lane : {&normal_lane_, &priority_lane_}) {
+    if (lane->client == nullptr) continue;
+    lane->client->tick();
+    if (lane->acknowledged.exchange(false)) (void)memory_.remember(lane->client->client_id(), lane->filters);
+  }
 }
 
 bool MqttIngress::connected() const { return normal_->connected(); }
 
 void MqttIngress::set_filters(const IngestSection& in) {
-  normal_->set_subscriptions(lane_subscriptions(in, false));
+  configure(normal_lane_, lane_subscriptions(in, false));
   if (priority_)
-    priority_->set_subscriptions(lane_subscriptions(in, true));
+    configure(priority_lane_, lane_subscriptions(in, true));
   else if (has_priority_lane(in))
     log::warn("ingest-mqtt", "the priority lane opens at the next restart; its filters use the normal connection until then");
 }

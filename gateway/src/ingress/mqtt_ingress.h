@@ -9,6 +9,10 @@
 // matching a priority filter that also arrives on the normal lane is
 // dropped there and counted (mqtt_lane_duplicates_total).
 //
+// Filters removed from the configuration between two runs are unsubscribed
+// after the next connect (SubscriptionMemory), so the broker's persistent
+// session stops queueing for them.
+//
 // Threads: on_message runs on Paho's callback thread and touches only
 // Ingest (thread-safe), the live Config snapshot and counters. Everything
 // else is called from the gateway's controlling thread (start, stop) or the
@@ -27,6 +31,7 @@
 #include "foggate/gateway/config.h"
 #include "foggate/protocols/mqtt_client.h"
 #include "ingress/ingest.h"
+#include "ingress/subscription_memory.h"
 
 namespace foggate::gateway {
 
@@ -46,6 +51,7 @@ class MqttIngress {
   Result<void> start();
   // Stops reading; what is undelivered stays queued in the broker.
   void stop();
+  // Reconnects; records the filters each lane has acknowledged.
   void tick();
   bool connected() const;  // the normal lane
   // A new live ingest section: resubscribes each lane. The priority lane
@@ -56,12 +62,22 @@ class MqttIngress {
 
  private:
   std::vector<protocols::MqttSubscription> lane_subscriptions(const IngestSection& in, bool priority_lane) const;
+  // The lane's filters as configured, for SubscriptionMemory. Supervisor thread.
+  struct Lane {
+    protocols::MqttClient* client = nullptr;
+    std::vector<std::string> filters;
+    std::atomic<bool> acknowledged{false};  // set on Paho's thread, taken by tick()
+  };
+  void configure(Lane& lane, std::vector<protocols::MqttSubscription> subs);
   void on_message(const std::string& topic, const std::string& payload, bool priority_lane);
 
   const LiveConfig& live_;
   Ingest& ingest_;
   std::unique_ptr<protocols::MqttClient> normal_;
   std::unique_ptr<protocols::MqttClient> priority_;  // when the start configuration has a priority lane
+  SubscriptionMemory memory_;  // supervisor thread (and the constructor)
+  Lane normal_lane_;
+  Lane priority_lane_;
   Counter lane_duplicates_;
   std::atomic<bool> pattern_mismatch_logged_{false};
 };

@@ -220,14 +220,36 @@ void MqttClient::set_subscriptions(std::vector<MqttSubscription> subs) {
   subscribe_all();
 }
 
+void MqttClient::forget_on_connect(std::vector<std::string> filters) {
+  std::lock_guard lock(subs_mu_);
+  stale_ = std::move(filters);
+}
+
 void MqttClient::subscribe_all() {
   std::vector<std::string> filters;
   std::vector<int> qos;
+  std::vector<std::string> stale;
   {
     std::lock_guard lock(subs_mu_);
     for (const auto& s : subs_) {
       filters.push_back(s.filter);
       qos.push_back(s.qos);
+    }
+    for (auto& f : stale_)
+      if (std::find(filters.begin(), filters.end(), f) == filters.end()) stale.push_back(std::move(f));
+    stale_.clear();
+  }
+  if (!stale.empty()) {
+    // The broker handles packets of one connection in order: these are
+    // gone before the SUBACK below arrives.
+    try {
+      paho_->client->unsubscribe(mqtt::string_collection::create(stale));
+      log::info("mqtt", "unsubscribed filters no longer configured",
+                {{"client_id", options_.client_id}, {"filters", std::to_string(stale.size())}});
+    } catch (const std::exception& e) {
+      log::warn("mqtt", "unsubscribe failed; tried again at the next connect", {{"what", e.what()}});
+      std::lock_guard lock(subs_mu_);
+      stale_.insert(stale_.end(), stale.begin(), stale.end());
     }
   }
   if (filters.empty()) {

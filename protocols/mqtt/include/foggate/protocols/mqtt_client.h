@@ -98,6 +98,10 @@ class MqttClient {
   // unsubscribed and the new set is subscribed at once (and after every
   // reconnect). Any thread.
   void set_subscriptions(std::vector<MqttSubscription> subs);
+  // Filters a persistent session may still hold from an earlier run that
+  // are not in the current set: unsubscribed at the next connect, before
+  // the subscriptions are renewed, then forgotten. Any thread.
+  void forget_on_connect(std::vector<std::string> filters);
   void on_message(MessageHandler h) { on_message_ = std::move(h); }
   void on_connected(ConnectHandler h) { on_connected_ = std::move(h); }
 
@@ -146,6 +150,7 @@ class MqttClient {
   const Clock& clock_;
   mutable std::mutex subs_mu_;
   std::vector<MqttSubscription> subs_;  // guarded by subs_mu_
+  std::vector<std::string> stale_;      // guarded by subs_mu_; forget_on_connect()
   void subscribe_all();
   MessageHandler on_message_;
   ConnectHandler on_connected_;

@@ -7,7 +7,8 @@
 #   scripts/package-check.sh [DEB]   default: the one in build-pkg-<this arch>/packages/
 #
 # What it checks: dpkg -i succeeds (dependencies, maintainer scripts), the
-# system user and the conffile are registered, `foggate version` and
+# system user and the conffile are registered, the man page and the
+# copyright file (Apache-2.0) are installed, `foggate version` and
 # `foggate check` on the packaged configuration, `systemd-analyze verify` and
 # `security --offline` on the unit, a few seconds of `foggate run` as user
 # foggate without privileges against a throwaway mosquitto on a free
@@ -22,8 +23,9 @@ if [ -z "$DEB" ] || [ ! -f "$DEB" ]; then
 fi
 DEB=$(realpath "$DEB")
 # systemd-analyze and deb-systemd-helper (init-system-helpers, a dependency
-# of systemd); adduser for postinst. A systemd that is installed need not run.
-scripts/deps.sh systemd adduser
+# of systemd); adduser for postinst; man-db for `man -w`. A systemd that is
+# installed need not run.
+scripts/deps.sh systemd adduser man-db
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -63,6 +65,29 @@ trap cleanup EXIT
 #    then only records the service as enabled.
 $SUDO dpkg -i "$DEB" >"$WORK/dpkg.log" 2>&1 || { cat "$WORK/dpkg.log" >&2; fail "dpkg -i $DEB"; }
 ok "dpkg -i $(basename "$DEB")"
+
+# The man page. Slim Debian images tell dpkg not to unpack /usr/share/man
+# (path-exclude in /etc/dpkg/dpkg.cfg.d/, as docker's debian:*-slim does):
+# dpkg -L still lists the page but the file is not there, so the page is
+# then read from the package file and `man -w` is not tried.
+MAN=/usr/share/man/man1/foggate.1.gz
+dpkg -L foggate | grep -qx "$MAN" || fail "the package has no $MAN"
+if [ -f "$MAN" ]; then
+  where=$(man -w foggate 2>/dev/null || true)
+  [ "$where" = "$MAN" ] || fail "man -w foggate found '$where', not $MAN"
+  ok "man -w foggate: $MAN"
+  page=$(zcat "$MAN")
+elif grep -qs '^ *path-exclude *[= ] */usr/share/man' /etc/dpkg/dpkg.cfg /etc/dpkg/dpkg.cfg.d/*; then
+  ok "$MAN in the package (dpkg's path-exclude keeps it off this machine: man -w not tried)"
+  page=$(dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ".$MAN" | zcat)
+else
+  fail "dpkg -L lists $MAN but it is not installed"
+fi
+grep -q "EXIT STATUS" <<<"$page" || fail "foggate(1) has no EXIT STATUS"
+ok "foggate(1) has its EXIT STATUS section"
+grep -qx "License: Apache-2.0" /usr/share/doc/foggate/copyright ||
+  fail "/usr/share/doc/foggate/copyright does not say License: Apache-2.0"
+ok "/usr/share/doc/foggate/copyright: License: Apache-2.0"
 
 version=$(dpkg-deb -f "$DEB" Version)
 out=$(/usr/bin/foggate version)

@@ -40,6 +40,7 @@ case "$ARCH" in
     exit 2
     ;;
 esac
+scripts/deps.sh scdoc  # renders the foggate(1) man page (cmake/Packaging.cmake)
 
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" "${CONFIGURE[@]}" >/dev/null

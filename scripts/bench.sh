@@ -58,7 +58,9 @@ scripts/deps.sh
 B=${FOGGATE_BUILD_DIR:-build}
 # As scripts/build.sh configures, but only the two targets this needs.
 if [ ! -f "$B/build.ninja" ]; then
-  cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S . -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFOGGATE_EXTRAS=ON >/dev/null
+else
+  cmake -S . -B "$B" -DFOGGATE_EXTRAS=ON >/dev/null  # the bench tools (test builds leave them off)
 fi
 cmake --build "$B" --target foggate foggate-loadgen foggate-upcount foggate-coapgen >/dev/null
 LOADGEN=$B/bench/foggate-loadgen

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Configures (once) and builds foggate into build/ (or $FOGGATE_BUILD_DIR).
+# Configures (once; again when options are given) and builds foggate into
+# build/ (or $FOGGATE_BUILD_DIR). Options are CMake -D settings, e.g.
+# -DFOGGATE_EXTRAS=OFF (scripts/test.sh) or ON (scripts/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${FOGGATE_BUILD_DIR:-build}
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+elif [ $# -gt 0 ]; then
+  cmake -S . -B "$BUILD_DIR" "$@" >/dev/null  # cheap when nothing changes
 fi
 cmake --build "$BUILD_DIR" -j"$(nproc)"

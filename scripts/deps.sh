@@ -12,6 +12,7 @@ PACKAGES=(
   libpaho-mqttpp-dev libpaho-mqtt-dev libcoap3-dev libmbedtls-dev libmsgpack-cxx-dev
   zlib1g-dev libsqlite3-dev libgtest-dev libsystemd-dev
   mosquitto mosquitto-clients libcoap3-bin python3 python3-msgpack openssl
+  ccache
 )
 for p in "$@"; do
   # Debian package names only: nothing that apt-get could take as an option.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/) with clang into build-fuzz/ and runs
-# each for SECONDS (default 60) on a scratch copy of fuzz/corpus/<target>/,
+# each for SECONDS (default 10, what CI runs) on a scratch copy of fuzz/corpus/<target>/,
 # so the seed corpus in the repository is never changed. Crash inputs land
 # in build-fuzz/artifacts/<target>/, each target's log beside them.
 # Prints one line per target; exits 1 if any target crashed, 2 on a build
@@ -8,15 +8,16 @@
 #
 # Installs what is missing first (scripts/deps.sh plus clang, its
 # libFuzzer/sanitizer runtimes and llvm-symbolizer), so it runs on a fresh
-# Debian bookworm; CI (.ci/run) calls it with 15 seconds per target.
+# Debian bookworm; CI (.ci/run) runs it with the default. Before a release,
+# or after changing a parser, run it longer (scripts/fuzz.sh 60).
 # build-fuzz/ carries its own .gitignore, so it never shows up in git.
 #
 #   scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 
-SECONDS_PER_TARGET="${1:-60}"
+SECONDS_PER_TARGET="${1:-10}"
 if ! [[ "$SECONDS_PER_TARGET" =~ ^[1-9][0-9]*$ ]]; then
-  echo "usage: $0 [SECONDS]  (a positive integer, default 60)" >&2
+  echo "usage: $0 [SECONDS]  (a positive integer, default 10)" >&2
   exit 2
 fi
 

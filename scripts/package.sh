@@ -19,7 +19,7 @@ HOST_ARCH=$(dpkg --print-architecture)
 BUILD_DIR=build-pkg-$ARCH
 # -O2, as Debian builds its own packages: GCC 12 at -O3 (CMake's Release)
 # reports a false -Wrestrict in std::string concatenation, an error here.
-CONFIGURE=(-G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG" -DFOGGATE_DEB_ARCH="$ARCH")
+CONFIGURE=(-G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG" -DFOGGATE_DEB_ARCH="$ARCH" -DFOGGATE_EXTRAS=OFF)
 TARGETS=(foggate)
 RUN_UNIT_TESTS=0
 case "$ARCH" in

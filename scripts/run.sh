@@ -15,7 +15,7 @@ SECONDS_TO_RUN=0
 if [ "${1:-}" = "--seconds" ]; then SECONDS_TO_RUN=${2:?--seconds needs a number}; fi
 
 scripts/deps.sh
-scripts/build.sh >/dev/null
+scripts/build.sh -DFOGGATE_EXTRAS=ON >/dev/null  # the simulator
 BUILD_DIR=${FOGGATE_BUILD_DIR:-build}
 
 free_port() {  # $1 = tcp|udp

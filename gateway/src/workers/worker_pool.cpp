@@ -6,12 +6,19 @@
 #include "foggate/base/log.h"
 
 namespace foggate::gateway {
+namespace {
+
+constexpr std::array<std::string_view, 3> kSeverities{"critical", "warning", "info"};
+
+}  // namespace
 
 void AlertPublisher::publish(const routing::Alert& a) {
   const auto cfg = live_.load();
   auto r = publisher_.publish(alert_topic(gateway_id_, a), alert_json(gateway_id_, a), cfg->alerts.qos, cfg->alerts.retain);
   if (r) {
     published_.add();
+    for (std::size_t i = 0; i < kSeverities.size(); ++i)
+      if (a.severity == kSeverities[i]) by_severity_[i].add();
   } else {
     failed_.add();
     log::warn_once("alerts", "publish_failed", "alert could not be queued for publishing", {{"detail", r.error().detail}});
@@ -21,6 +28,9 @@ void AlertPublisher::publish(const routing::Alert& a) {
 void AlertPublisher::collect(MetricSink& out) const {
   out.push_back({"alerts_published_total", {}, static_cast<double>(published_.value())});
   out.push_back({"alerts_failed_total", {}, static_cast<double>(failed_.value())});
+  for (std::size_t i = 0; i < kSeverities.size(); ++i)
+    out.push_back({"alerts_by_severity_total", {{"severity", std::string(kSeverities[i])}},
+                   static_cast<double>(by_severity_[i].value())});
 }
 
 WorkerPool::WorkerPool(const GatewaySection& gw, const Clock& clock, AlertPublisher& alerts, int64_t watch_interval_ms)

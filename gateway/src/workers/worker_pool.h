@@ -10,6 +10,7 @@
 // only there); queues() and collect() from any thread.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -46,6 +47,7 @@ class AlertPublisher {
   const LiveConfig& live_;
   Counter published_;
   Counter failed_;
+  std::array<Counter, 3> by_severity_;  // published: critical, warning, info (the detectors' severities)
 };
 
 class WorkerPool {

@@ -45,6 +45,9 @@ class MqttClient::Callbacks final : public mqtt::callback, public mqtt::iaction_
 
   // Connect attempt outcome. Success is reported through connected().
   void on_failure(const mqtt::token& tok) override {
+    // Paho fails a pending connect while the client is being destroyed:
+    // nothing to report or diagnose then.
+    if (owner_.stopping_) return;
     guard([&] {
       owner_.stats_.connect_failures.add();
       std::string why = "connect failed, rc=" + std::to_string(tok.get_return_code());
@@ -198,7 +201,12 @@ Result<void> check_readable(const std::string& path, const char* what) {
 MqttClient::MqttClient(MqttOptions options, const Clock& clock)
     : options_(std::move(options)), clock_(clock), tls_diagnosis_(std::make_shared<TlsDiagnosis>()) {}
 
-MqttClient::~MqttClient() { stop(500); }
+// Paho's client goes first, while every member its last callbacks may
+// touch (a connect it fails on the way out) still exists.
+MqttClient::~MqttClient() {
+  stop(500);
+  paho_.reset();
+}
 
 void MqttClient::set_subscriptions(std::vector<MqttSubscription> subs) {
   std::vector<std::string> dropped;

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BUDGET=${1:-4000}
 DURATION=${2:-60}
 BURST=16384
-scripts/build.sh >/dev/null
+scripts/build.sh -DFOGGATE_EXTRAS=ON >/dev/null  # the simulator
 B=${FOGGATE_BUILD_DIR:-build}
 RUN=$(mktemp -d /tmp/foggate-rate.XXXXXX)
 PIDS=()

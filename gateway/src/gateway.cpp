@@ -131,7 +131,7 @@ Result<void> Gateway::Impl::build() {
     ingest->set_forward_bypass(bypass);
     workers->set_forward_sink(std::move(sink));
   });
-  workers->start(cfg.detectors, uplink.sink());
+  workers->start(cfg.detectors);
   return {};
 }
 

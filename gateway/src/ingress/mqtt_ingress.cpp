@@ -23,24 +23,23 @@ MqttIngress::MqttIngress(const Config& cfg, const protocols::MqttOptions& site, 
   sub.clean_session = false;
   sub.keepalive_s = cfg.broker.keepalive_s;
   sub.will = {};
-  normal_ = std::make_unique<protocols::MqttClient>(sub, clock);
+  normal_lane_.client = std::make_unique<protocols::MqttClient>(sub, clock);
   if (has_priority_lane(cfg.ingest)) {
     protocols::MqttOptions prio = sub;
     prio.client_id = cfg.broker.client_id + "-prio";
-    priority_ = std::make_unique<protocols::MqttClient>(prio, clock);
-    priority_lane_.client = priority_.get();
-    configure(priority_lane_, lane_subscriptions(cfg.ingest, true));
-    priority_->on_message([this](const std::string& t, const std::string& p, bool) { on_message(t, p, true); });
-    priority_->on_connected([this](bool) { priority_lane_.acknowledged = true; });
+    priority_lane_.client = std::make_unique<protocols::MqttClient>(prio, clock);
+    priority_lane_.client->on_connected([this](bool) { priority_lane_.acknowledged = true; });
   }
-  normal_lane_.client = normal_.get();
-  configure(normal_lane_, lane_subscriptions(cfg.ingest, false));
-  normal_->on_message([this](const std::string& t, const std::string& p, bool) { on_message(t, p, false); });
-  normal_->on_connected([this](bool) { normal_lane_.acknowledged = true; });
-  // What an earlier run subscribed and this one does not is dropped from
-  // the broker's session at the next connect.
-  for (auto* lane : {&normal_lane_, &priority_lane_})
-    if (lane->client != nullptr) lane->client->forget_on_connect(memory_.last(lane->client->client_id()));
+  for (auto* lane : {&normal_lane_, &priority_lane_}) {
+    if (!lane->client) continue;
+    const bool priority = lane == &priority_lane_;
+    configure(*lane, lane_subscriptions(cfg.ingest, priority));
+    lane->client->on_message(
+        [this, priority](const std::string& t, const std::string& p, bool) { on_message(t, p, priority); });
+    // What an earlier run subscribed and this one does not is dropped from
+    // the broker's session at the next connect.
+    lane->client->forget_on_connect(memory_.last(lane->client->client_id()));
+  }
 }
 
 void MqttIngress::configure(Lane& lane, std::vector<protocols::MqttSubscription> subs) {
@@ -52,7 +51,7 @@ void MqttIngress::configure(Lane& lane, std::vector<protocols::MqttSubscription>
 MqttIngress::~MqttIngress() { stop(); }
 
 void MqttIngress::on_ready(std::function<void()> f) {
-  normal_->on_connected([this, f = std::move(f)](bool) {
+  normal_lane_.client->on_connected([this, f = std::move(f)](bool) {
     normal_lane_.acknowledged = true;
     f();
   });
@@ -61,7 +60,7 @@ void MqttIngress::on_ready(std::function<void()> f) {
 Result<void> MqttIngress::start() {
   // The priority lane first: its subscriptions are in place before the
   // normal lane's backlog starts to flow.
-  for (auto* client : {priority_.get(), normal_.get()}) {
+  for (auto* client : {priority_lane_.client.get(), normal_lane_.client.get()}) {
     if (client == nullptr) continue;
     if (auto r = client->start(); !r) return r;
   }
@@ -69,8 +68,8 @@ Result<void> MqttIngress::start() {
 }
 
 void MqttIngress::stop() {
-  if (priority_) priority_->stop();
-  normal_->stop();
+  if (priority_lane_.client) priority_lane_.client->stop();
+  normal_lane_.client->stop();
 }
 
 void MqttIngress::tick() {
@@ -81,25 +80,25 @@ void MqttIngress::tick() {
   }
 }
 
-bool MqttIngress::connected() const { return normal_->connected(); }
+bool MqttIngress::connected() const { return normal_lane_.client->connected(); }
 
 void MqttIngress::set_filters(const IngestSection& in) {
   configure(normal_lane_, lane_subscriptions(in, false));
-  if (priority_)
+  if (priority_lane_.client)
     configure(priority_lane_, lane_subscriptions(in, true));
   else if (has_priority_lane(in))
     log::warn("ingest-mqtt", "the priority lane opens at the next restart; its filters use the normal connection until then");
 }
 
 void MqttIngress::renew_credentials(const protocols::MqttOptions& site) {
-  normal_->renew_credentials(site.username, site.password, site.tls);
-  if (priority_) priority_->renew_credentials(site.username, site.password, site.tls);
+  for (auto* lane : {&normal_lane_, &priority_lane_})
+    if (lane->client) lane->client->renew_credentials(site.username, site.password, site.tls);
 }
 
 // Without a priority connection every entry goes to the normal one.
 std::vector<protocols::MqttSubscription> MqttIngress::lane_subscriptions(const IngestSection& in,
                                                                           bool priority_lane) const {
-  const bool split = priority_ != nullptr;
+  const bool split = priority_lane_.client != nullptr;
   std::vector<protocols::MqttSubscription> subs;
   for (const auto& s : in.mqtt)
     if ((split && s.priority_lane) == priority_lane) subs.push_back({s.filter, s.qos});
@@ -111,7 +110,7 @@ void MqttIngress::on_message(const std::string& topic, const std::string& payloa
   const MqttIngest* sub = nullptr;  // the first entry of this lane that matches
   for (const auto& s : cfg->ingest.mqtt) {
     if (!topic_matches(s.filter, topic)) continue;
-    const bool on_priority = s.priority_lane && priority_;
+    const bool on_priority = s.priority_lane && priority_lane_.client;
     if (on_priority && !priority_lane) {
       // The priority connection delivers this one too, ahead of any backlog.
       lane_duplicates_.add();
@@ -119,7 +118,7 @@ void MqttIngress::on_message(const std::string& topic, const std::string& payloa
     }
     if (on_priority == priority_lane && sub == nullptr) sub = &s;
     // Only a priority lane needs the later entries (to spot duplicates).
-    if (sub != nullptr && !priority_) break;
+    if (sub != nullptr && !priority_lane_.client) break;
   }
   Message m;
   m.source = Source::kMqtt;
@@ -146,8 +145,8 @@ void MqttIngress::on_message(const std::string& topic, const std::string& payloa
 
 void MqttIngress::collect(MetricSink& out) const {
   out.push_back({"mqtt_lane_duplicates_total", {}, static_cast<double>(lane_duplicates_.value())});
-  normal_->collect(out, "ingest");
-  if (priority_) priority_->collect(out, "ingest-priority");
+  normal_lane_.client->collect(out, "ingest");
+  if (priority_lane_.client) priority_lane_.client->collect(out, "ingest-priority");
 }
 
 }  // namespace foggate::gateway

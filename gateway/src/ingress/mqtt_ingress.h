@@ -35,8 +35,6 @@
 
 namespace foggate::gateway {
 
-using LiveConfig = std::atomic<std::shared_ptr<const Config>>;
-
 class MqttIngress {
  public:
   // `site`: connection settings shared with the publisher (URIs, user
@@ -46,7 +44,7 @@ class MqttIngress {
   ~MqttIngress();
 
   // Called on Paho's thread each time the normal lane's subscriptions are
-  // acknowledged after a connect. Set before start().
+  // acknowledged after a connect. Required, before start().
   void on_ready(std::function<void()> f);
   Result<void> start();
   // Stops reading; what is undelivered stays queued in the broker.
@@ -62,19 +60,19 @@ class MqttIngress {
 
  private:
   std::vector<protocols::MqttSubscription> lane_subscriptions(const IngestSection& in, bool priority_lane) const;
-  // The lane's filters as configured, for SubscriptionMemory. Supervisor thread.
+  // One connection and the filters it has as configured (for
+  // SubscriptionMemory; supervisor thread).
   struct Lane {
-    protocols::MqttClient* client = nullptr;
     std::vector<std::string> filters;
     std::atomic<bool> acknowledged{false};  // set on Paho's thread, taken by tick()
+    // Declared last, destroyed first: its callbacks touch the members above.
+    std::unique_ptr<protocols::MqttClient> client;  // the priority lane's only with a priority filter at start
   };
   void configure(Lane& lane, std::vector<protocols::MqttSubscription> subs);
   void on_message(const std::string& topic, const std::string& payload, bool priority_lane);
 
   const LiveConfig& live_;
   Ingest& ingest_;
-  std::unique_ptr<protocols::MqttClient> normal_;
-  std::unique_ptr<protocols::MqttClient> priority_;  // when the start configuration has a priority lane
   SubscriptionMemory memory_;  // supervisor thread (and the constructor)
   Lane normal_lane_;
   Lane priority_lane_;

@@ -39,6 +39,7 @@ constexpr const char* kUsage =
 struct Command {
   std::string_view name;
   const char* usage;
+  bool connects = false;  // takes the connection options (tool_connection.h)
 };
 
 const Command kCommands[] = {
@@ -57,21 +58,21 @@ const Command kCommands[] = {
      "Prints the messages inside uplink batches as JSON lines: from FILEs (stdin without one),\n"
      "or as they arrive on a broker (default topic foggate/+/uplink/#).\n"
      "  --max-bytes N       a batch inflating past N bytes is refused (default 64 MiB)\n"
-     "  --count N, --timeout SECONDS   stop after N batches or that long (default: never)\n"},
+     "  --count N, --timeout SECONDS   stop after N batches or that long (default: never)\n", true},
     {"config push",
      "usage: foggate config push --section S --target ID|all (--file F | --remove)\n"
      "                           [--sign-key K] [--version N] [--timeout SECONDS] [connection]\n"
      "Publishes a configuration section retained on foggate/<target>/config/<section>.\n"
      "  --sign-key K        sign it with this key (PEM EC private key or HMAC secret file)\n"
-     "  --version N         the section's version (default: now in milliseconds)\n"},
+     "  --version N         the section's version (default: now in milliseconds)\n", true},
     {"config pull",
      "usage: foggate config pull --id ID [--timeout SECONDS] [connection]\n"
-     "Prints which layer and version of each section gateway ID has in force.\n"},
+     "Prints which layer and version of each section gateway ID has in force.\n", true},
     {"status",
      "usage: foggate status --id ID [--timeout SECONDS] [connection]\n"
      "Summarizes gateway ID's health from its retained status, config state and metrics.\n"
      "  --timeout SECONDS   how long to wait for them (default 15)\n"
-     "exit status: 0 online, 1 offline or unknown, 64 usage error, 78 bad --config file\n"},
+     "exit status: 0 online, 1 offline or unknown, 64 usage error, 78 bad --config file\n", true},
     {"version", "usage: foggate version\nPrints the version.\n"},
 };
 
@@ -81,13 +82,9 @@ const Command* find_command(std::string_view name) {
   return nullptr;
 }
 
-bool wants_connection(std::string_view command) {
-  return command == "decode" || command == "config push" || command == "config pull" || command == "status";
-}
-
 void print_help(const Command& c) {
   std::fputs(c.usage, stdout);
-  if (wants_connection(c.name)) std::fputs(kConnectionHelp, stdout);
+  if (c.connects) std::fputs(kConnectionHelp, stdout);
 }
 
 struct Args {
@@ -185,7 +182,7 @@ Parsed parse_args(int argc, char** argv, Args& a) {
       if (bad_value) return usage_error(a, "option '" + std::string(argv[at]) + "' needs a valid value");
       continue;
     }
-    if (wants_connection(a.command->name)) {
+    if (a.command->connects) {
       const auto p = a.connection.parse(argc, argv, i);
       if (p == ToolConnection::Parse::kTaken) continue;
       if (p == ToolConnection::Parse::kMissingValue) return usage_error(a, "option '" + std::string(o) + "' needs a value");
@@ -194,8 +191,8 @@ Parsed parse_args(int argc, char** argv, Args& a) {
   }
   if (a.command->name == "check" && a.config.empty()) return usage_error(a, "--config FILE is required");
   if (a.command->name == "status" && a.status.id.empty()) return usage_error(a, "--id is required");
-  const bool needs_broker = a.command->name != "decode" || !a.connection.uri.empty() || !a.connection.config_file.empty();
-  if (wants_connection(a.command->name) && needs_broker && !a.connection.given())
+  // decode reads files unless told of a broker; the other tools need one.
+  if (a.command->connects && a.command->name != "decode" && !a.connection.given())
     return usage_error(a, "say where the broker is: --uri URI or --config FILE");
   return Parsed::kRun;
 }

@@ -54,8 +54,7 @@ namespace {
 template <typename Section>
 Result<void> from_section(const Section& s, protocols::MqttOptions& mo) {
   mo.uris = s.uris;
-  if (auto r = apply_credentials(s, mo); !r) return r;
-  return {};
+  return apply_credentials(s, mo);
 }
 
 }  // namespace

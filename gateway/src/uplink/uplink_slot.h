@@ -41,7 +41,10 @@ class UplinkSlot {
   explicit UplinkSlot(const Clock& clock) : clock_(clock) {}
 
   // Before start(): forward tasks go to `sink` instead of an uplink.
-  void set_external(std::shared_ptr<routing::ForwardSink> sink) { sink_ = std::move(sink); }
+  void set_external(std::shared_ptr<routing::ForwardSink> sink) {
+    std::lock_guard lock(mu_);
+    sink_ = std::move(sink);
+  }
   // Starts the uplink when configured (and no external sink is set).
   Result<void> start(const Config& cfg);
   void on_sink_changed(SinkChanged f);

@@ -44,9 +44,8 @@ WorkerPool::WorkerPool(const GatewaySection& gw, const Clock& clock, AlertPublis
 
 WorkerPool::~WorkerPool() { close_and_join(); }
 
-void WorkerPool::start(std::vector<routing::DetectorSpec> detectors, std::shared_ptr<routing::ForwardSink> sink) {
+void WorkerPool::start(std::vector<routing::DetectorSpec> detectors) {
   detector_specs_.store(std::make_shared<const std::vector<routing::DetectorSpec>>(std::move(detectors)));
-  forward_sink_.store(std::move(sink));
   for (std::size_t i = 0; i < queues_.size(); ++i) threads_.emplace_back([this, i] { run(i); });
 }
 

@@ -29,8 +29,6 @@
 
 namespace foggate::gateway {
 
-using LiveConfig = std::atomic<std::shared_ptr<const Config>>;
-
 // Publishes alerts on foggate/<id>/alerts/<severity>/<device> with the
 // live alerts section's QoS and retain flag. Called by every worker.
 class AlertPublisher {
@@ -60,7 +58,8 @@ class WorkerPool {
 
   std::vector<std::unique_ptr<routing::TaskQueue>>& queues() { return queues_; }
 
-  void start(std::vector<routing::DetectorSpec> detectors, std::shared_ptr<routing::ForwardSink> sink);
+  // Set the forward sink first (set_forward_sink()).
+  void start(std::vector<routing::DetectorSpec> detectors);
   // Workers finish every queued task, then exit. Idempotent.
   void close_and_join();
 

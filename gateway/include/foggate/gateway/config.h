@@ -11,6 +11,8 @@
 #pragma once
 
 #include <array>
+#include <atomic>
+#include <memory>
 #include <cstdint>
 #include <map>
 #include <span>
@@ -159,6 +161,10 @@ struct Config {
   MetricsSection metrics;
   UplinkSection uplink;
 };
+
+// The sections a running gateway may replace live, for the threads that
+// read them per message: a snapshot swapped whole.
+using LiveConfig = std::atomic<std::shared_ptr<const Config>>;
 
 // The built-in configuration used by `foggate run` without --config.
 Config default_config();

@@ -40,6 +40,15 @@ struct WireLimits {
   uint32_t max_packet_bytes = 1024 * 1024;  // whole packet, fixed header included
 };
 
+// Longest string (client id, user name, password, filter) a packet can
+// carry: its length goes in two bytes. Callers keep within it (the place
+// to refuse a longer one is configuration); an encoder given one asserts
+// and sends only its first kMqttMaxStringBytes.
+inline constexpr std::size_t kMqttMaxStringBytes = 65535;
+
+// "CONNACK", "PUBLISH", ...; "reserved" for 0.
+const char* packet_type_name(PacketType type);
+
 // ---- Sending -------------------------------------------------------------
 // Each encoder appends one packet to `out` (so many can go out in one write).
 
@@ -53,6 +62,8 @@ struct ConnectFields {
   uint16_t receive_maximum = 65535;  // QoS 1 publishes the broker may have unacknowledged
   uint32_t maximum_packet_size = 0;  // 0: property left out (no limit announced)
   std::optional<std::string_view> username;
+  // 3.1.1 allows a password only after a user name: a password without
+  // one is sent with an empty user name.
   std::optional<std::string_view> password;
 };
 void encode_connect(const ConnectFields& c, std::string& out);
@@ -74,6 +85,8 @@ struct PacketView {
   uint8_t flags = 0;          // low nibble of the first byte
   std::string_view body;      // variable header + payload (remaining length bytes)
   std::size_t total = 0;      // fixed header + body: bytes to consume
+  uint32_t remaining_length = 0;  // body bytes the header announces; more
+                                  // than body.size() only for kOversized
 };
 
 enum class SplitStatus : uint8_t {
@@ -84,9 +97,11 @@ enum class SplitStatus : uint8_t {
                // of the body is already in the buffer (may be less)
 };
 // Finds the packet at the front of `buf`. Error (mqtt_protocol) for a
-// remaining length that is malformed (more than 4 bytes, or non-minimal is
-// allowed per spec and accepted), a reserved packet type (0), a type a
-// client must never receive or flags that the spec fixes and that differ.
+// remaining length that is malformed (more than 4 bytes), a reserved packet
+// type (0), a type a client must never receive or flags that the spec fixes
+// and that differ. A non-minimal remaining length (0x80 0x00 for 0) is
+// accepted: MQTT 5 forbids the sender to write one [MQTT-1.5.5-1], 3.1.1
+// says nothing, and reading one is harmless.
 Result<SplitStatus> split_packet(std::string_view buf, const WireLimits& limits, PacketView& packet);
 
 struct Connack {
@@ -115,7 +130,9 @@ struct Publish {
 };
 // For a kOversized PUBLISH, `p.body` may be a prefix: the topic and packet
 // id are read when the prefix holds them (payload is then whatever
-// follows); an Error otherwise. Topic aliases are an Error (foggate
+// follows; MQTT 5 properties the prefix cuts off are left unread and the
+// payload is empty); an Error otherwise. A prefix is a body shorter than
+// p.remaining_length. Topic aliases are an Error (foggate
 // announces Topic Alias Maximum 0).
 Result<Publish> parse_publish(MqttVersion v, const PacketView& p);
 

@@ -23,7 +23,7 @@ fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build-fuzz"
-TARGETS=(payload_decoder json topic config uplink_batch config_envelope coap_request)
+TARGETS=(payload_decoder json topic config uplink_batch config_envelope coap_request mqtt_packet)
 
 # On bookworm clang is clang 14. Its libFuzzer and ASan/UBSan runtimes
 # (libclang_rt.fuzzer-x86_64.a and friends) are in libclang-rt-14-dev, which

@@ -1,17 +1,15 @@
 #include "receive_buffer.h"
 
-#include <dirent.h>
 #include <netinet/in.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <climits>
-#include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <system_error>
+
+#include "foggate/base/process_sockets.h"
 
 namespace foggate::protocols {
 namespace {
@@ -36,10 +34,6 @@ bool same_local_address(const sockaddr_storage& bound, const sockaddr& want, uin
   return false;
 }
 
-struct DirCloser {
-  void operator()(DIR* d) const noexcept { closedir(d); }
-};
-
 Error failed(const char* call) {
   return Error::permanent("receive_buffer", std::string(call) + ": " + std::system_category().message(errno));
 }
@@ -48,25 +42,15 @@ Error failed(const char* call) {
 
 std::vector<int> udp_sockets_bound_to(const sockaddr& address, uint16_t port) {
   std::vector<int> found;
-  std::unique_ptr<DIR, DirCloser> dir(opendir("/proc/self/fd"));
-  if (!dir) return found;
-  const int own = dirfd(dir.get());
-  while (const dirent* e = readdir(dir.get())) {
-    char* end = nullptr;
-    const long fd_long = std::strtol(e->d_name, &end, 10);
-    if (end == e->d_name || *end != '\0' || fd_long > INT_MAX) continue;  // "." and ".."
-    const int fd = static_cast<int>(fd_long);
-    if (fd == own) continue;
-    struct stat st {};
-    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) continue;
+  for_each_socket([&](int fd) {
     int type = 0;
     socklen_t len = sizeof type;
-    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_DGRAM) continue;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 || type != SOCK_DGRAM) return;
     sockaddr_storage bound{};
     len = sizeof bound;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0) continue;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len) != 0) return;
     if (same_local_address(bound, address, port)) found.push_back(fd);
-  }
+  });
   return found;
 }
 

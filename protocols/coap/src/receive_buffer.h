@@ -10,8 +10,8 @@
 //
 // libcoap 4.3.1 opens the endpoints' sockets itself and has no call that
 // returns their descriptors, so udp_sockets_bound_to() finds them among the
-// process's descriptors by their bound address, the way tcp_nodelay.h finds
-// Paho's. Private to the coap module.
+// process's descriptors (foggate/base/process_sockets.h) by their bound
+// address. Private to the coap module.
 #pragma once
 
 #include <sys/socket.h>

@@ -25,7 +25,8 @@
 namespace foggate::protocols {
 
 // This process's UDP sockets bound to `address` (its family and IP address;
-// its port is ignored) and `port`. Descriptors another thread closes
+// its port is ignored) and `port`. `address` must be the whole sockaddr of
+// its family (a sockaddr_in6 for AF_INET6), as in coap_address_t. Descriptors another thread closes
 // meanwhile are skipped; an empty list when /proc/self/fd is unreadable. Any
 // thread.
 std::vector<int> udp_sockets_bound_to(const sockaddr& address, uint16_t port);

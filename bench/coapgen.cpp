@@ -4,10 +4,15 @@
 //
 //   foggate-coapgen --port P [--host 127.0.0.1] --devices 1000 --rate 10000 --seconds 5
 //       [--type non|con] [--clients 4] [--drain-seconds 2]
+//   foggate-coapgen --port P --burst 500 [--type con] [--clients 1] ...
 //
 // Each client is one UDP socket (one source port) on its own thread, sending
 // every millisecond what is due and reading answers in between; devices are
-// spread over the clients. Requests are written by hand (RFC 7252: 4-byte
+// spread over the clients. --burst N instead sends N requests in all (split
+// over the clients), each client its share back to back as fast as send()
+// returns, then only reads answers: what a gateway's socket sees when many
+// devices wake at once (--rate and --seconds are ignored; the rates printed
+// are per burst). Requests are written by hand (RFC 7252: 4-byte
 // header, 4-byte token, Uri-Path and Content-Format options, payload), so
 // the generator costs little next to the server. Nothing is retransmitted:
 // a CON request without an answer counts as unanswered. Prints one RESULT
@@ -45,6 +50,7 @@ struct Options {
   bool confirmable = false;
   uint32_t clients = 4;
   double drain_seconds = 2;
+  uint64_t burst = 0;  // requests sent back to back instead of paced; 0 = paced
 };
 
 struct Tally {
@@ -86,8 +92,12 @@ void run_client(const Options& o, uint32_t index, Steady::time_point start, Stea
                 std::mutex& mu) {
   const int fd = socket(AF_INET, SOCK_DGRAM, 0);
   if (fd < 0) return;
+  // Room for a burst's answers, which arrive while the burst is still being
+  // sent: an answer lost here would count as a request lost at the server.
+  // FORCE passes net.core.rmem_max where we may (root in a bench container).
   const int buf = 4 << 20;
-  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof buf) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
   sockaddr_in to{};
   to.sin_family = AF_INET;
   to.sin_port = htons(static_cast<uint16_t>(o.port));
@@ -129,8 +139,13 @@ void run_client(const Options& o, uint32_t index, Steady::time_point start, Stea
   const auto start_us = now_us() + std::chrono::duration_cast<std::chrono::microseconds>(start - Steady::now()).count();
   std::this_thread::sleep_until(start);
   std::size_t next_device = 0;
-  while (Steady::now() < end) {
-    const auto due = static_cast<uint64_t>(static_cast<double>(now_us() - start_us) * per_us);
+  // This client's share of a burst, all due at once.
+  const uint64_t burst_share = o.burst / o.clients + (index < o.burst % o.clients ? 1 : 0);
+  bool burst_sent = false;
+  while (o.burst > 0 ? !burst_sent : Steady::now() < end) {
+    const auto due = o.burst > 0 ? burst_share
+                                 : static_cast<uint64_t>(static_cast<double>(now_us() - start_us) * per_us);
+    burst_sent = true;
     while (t.sent < due) {
       const std::size_t k = next_device++ % mine.size();
       const auto token = static_cast<uint32_t>(sent_at.size());
@@ -173,13 +188,16 @@ int main(int argc, char** argv) {
     else if (a == "--type" && (v == "non" || v == "con")) o.confirmable = v == "con";
     else if (a == "--clients") o.clients = static_cast<uint32_t>(std::max(1.0, num));
     else if (a == "--drain-seconds") o.drain_seconds = std::max(0.0, num);
+    else if (a == "--burst") o.burst = static_cast<uint64_t>(std::max(0.0, num));
     else {
       std::fprintf(stderr,
                    "usage: foggate-coapgen --port P [--host H] --devices N --rate R --seconds S [--type non|con]\n"
-                   "  [--clients N] [--drain-seconds S]\n");
+                   "  [--clients N] [--drain-seconds S]\n"
+                   "       foggate-coapgen --port P --burst N [--type non|con] [--clients N] [--drain-seconds S]\n");
       return 2;
     }
   }
+  if (o.burst > 0) o.seconds = 1;  // only divides the rates printed below
   if (o.rate <= 0 || o.seconds <= 0 || o.port <= 0) {
     std::fprintf(stderr, "foggate-coapgen: --port, --rate and --seconds must be positive\n");
     return 2;

@@ -282,6 +282,10 @@ void parse_ingest_section(const JsonValue& v, const std::string& path, IngestSec
     cr.integer("port", out.coap.port, 0, 65535);
     cr.integer("max_body_bytes", out.coap.max_body_bytes, 16, 16 * 1024 * 1024);
     cr.integer("overload_max_age_s", out.coap.overload_max_age_s, 0, 3600);
+    // Kernel-accounted bytes, ~830 or more per queued request: under 64 KiB
+    // a burst of 80 overflows it; over 256 MiB, one flood could pin that
+    // much kernel memory per socket.
+    cr.integer("receive_buffer_bytes", out.coap.receive_buffer_bytes, 64 * 1024, 256 * 1024 * 1024);
   }
   if (const auto* c = r.get("coaps")) {
     ObjectReader cr(*c, r.path_of("coaps"), issues);

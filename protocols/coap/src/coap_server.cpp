@@ -19,6 +19,11 @@
 //
 // Counting: stats_.requests counts final answers, so a block-wise body counts
 // once, not once per block; 2.31 Continue answers are not counted.
+//
+// Socket buffers: libcoap opens each endpoint's socket with the kernel's
+// default receive buffer, about 256 small requests. open() sizes it to
+// receive_buffer_bytes (receive_buffer.h) right after binding, before the
+// first poll().
 #include "foggate/protocols/coap_server.h"
 
 #include <netdb.h>
@@ -40,6 +45,7 @@
 #include "coap_context.h"
 #include "coap_pdu.h"
 #include "foggate/base/log.h"
+#include "receive_buffer.h"
 #include "udp_drops.h"
 
 namespace foggate::protocols {
@@ -92,6 +98,7 @@ struct CoapServer::Impl {
   static const coap_bin_const_t* psk_for(coap_bin_const_t* identity, coap_session_t*, void* arg);
   static int on_event(coap_session_t* session, coap_event_t event);
   Result<void> open_dtls(coap_context_t* ctx);
+  void size_receive_buffer(const coap_address_t& addr, uint16_t port, const std::string& where);
 
   CoapContext ctx_;
   uint16_t port_ = 0;
@@ -99,6 +106,7 @@ struct CoapServer::Impl {
   std::vector<coap_bin_const_t> key_views_;  // into options_.dtls.keys, same order
   std::vector<PartialBody> partial_;  // at most kMaxPartialBodies
   uint64_t kernel_drops_seen_ = 0;    // the sockets' drop counters at the last sample
+  std::optional<std::size_t> smallest_buffer_;  // granted to the endpoints opened so far
   Clock::time_point next_drop_sample_{};
 };
 
@@ -336,7 +344,41 @@ Result<void> CoapServer::Impl::open_dtls(coap_context_t* ctx) {
   dtls_port_ = bound_port(endpoint);
   if (dtls_port_ == 0)
     return unexpected(Error::permanent("coap_bind", where + " (DTLS): cannot read the bound port"));
+  size_receive_buffer(addr, dtls_port_, where + " (DTLS)");
   return {};
+}
+
+// Nothing here fails open(): a smaller buffer only loses longer bursts,
+// which coap_receive_drops_total counts. The warnings are once per process,
+// as a configuration change reopens the sockets with the same outcome.
+void CoapServer::Impl::size_receive_buffer(const coap_address_t& addr, uint16_t port, const std::string& where) {
+  const std::size_t asked = options_.receive_buffer_bytes;
+  const std::vector<int> fds = udp_sockets_bound_to(addr.addr.sa, port);
+  if (fds.empty()) {
+    log::warn_once(kModule, "receive_buffer_unset",
+                   "cannot find the CoAP socket to size its receive buffer; it keeps the kernel's default",
+                   {{"endpoint", where}});
+    smallest_buffer_ = 0;
+    return;
+  }
+  for (int fd : fds) {
+    auto granted = set_receive_buffer(fd, asked);
+    if (!granted) {
+      log::warn_once(kModule, "receive_buffer_unset",
+                     "cannot size the CoAP socket's receive buffer; it keeps the kernel's default",
+                     {{"endpoint", where}, {"detail", granted.error().detail}});
+      smallest_buffer_ = 0;
+      continue;
+    }
+    if (*granted < asked)
+      log::warn_once(kModule, "receive_buffer_capped",
+                     "the kernel granted the CoAP socket a smaller receive buffer than configured, so "
+                     "longer bursts are dropped; raise the sysctl net.core.rmem_max",
+                     {{"endpoint", where}, {"granted_bytes", std::to_string(*granted)},
+                      {"asked_bytes", std::to_string(asked)},
+                      {"sysctl", "net.core.rmem_max=" + std::to_string((asked + 1) / 2)}});
+    smallest_buffer_ = std::min(smallest_buffer_.value_or(*granted), *granted);
+  }
 }
 
 CoapServer::Impl::PartialBody* CoapServer::Impl::find_partial(const std::string& key) {
@@ -383,6 +425,7 @@ Result<void> CoapServer::open() {
   coap_register_event_handler(ctx.get(), &Impl::on_event);
   if (!impl_->add_resources(ctx.get()))
     return unexpected(Error::permanent("coap_context", "cannot create resources"));
+  impl_->smallest_buffer_.reset();
 
   if (o.plain) {
     coap_address_t addr;
@@ -398,9 +441,11 @@ Result<void> CoapServer::open() {
     impl_->port_ = bound_port(endpoint);
     if (impl_->port_ == 0)
       return unexpected(Error::permanent("coap_bind", where + ": cannot read the bound port"));
+    impl_->size_receive_buffer(addr, impl_->port_, where);
   }
   if (o.dtls.enabled)
     if (auto r = impl_->open_dtls(ctx.get()); !r) return r;
+  impl_->stats_.receive_buffer_bytes.set(static_cast<int64_t>(impl_->smallest_buffer_.value_or(0)));
   impl_->ctx_ = std::move(ctx);
   return {};
 }
@@ -426,6 +471,17 @@ void CoapServer::poll(uint32_t timeout_ms) {
       impl_->kernel_drops_seen_ = drops;
     }
   }
+  // One call reads at most one datagram per endpoint, and nothing here can
+  // make it read more. libcoap 4.3.1 as Debian builds it (with epoll) answers
+  // each readable socket with a single recvmsg in coap_io_do_epoll(), and its
+  // read path (coap_read_endpoint, the context's network_read) is not public.
+  // Calling coap_io_process(COAP_IO_NO_WAIT) in a loop until the socket is
+  // empty would repeat exactly what the caller's loop repeats already:
+  // epoll_wait returns at once while a datagram is queued, so each request
+  // costs the same epoll_wait, two timerfd_settime, its recvmsg and its
+  // answer's sendmsg either way (strace of a 2000-request burst). Reading in
+  // batches (recvmmsg) would mean replacing libcoap's network layer; the
+  // receive buffer (receive_buffer.h) absorbs bursts instead.
   // In libcoap 0 means "wait forever" and UINT32_MAX "do not wait".
   const uint32_t wait = timeout_ms == 0 ? COAP_IO_NO_WAIT : std::min(timeout_ms, COAP_IO_NO_WAIT - 1);
   if (coap_io_process(impl_->ctx_.get(), wait) < 0)
@@ -443,6 +499,7 @@ void CoapStats::collect(MetricSink& out) const {
                  static_cast<double>(dtls_unknown_identity.value())});
   out.push_back({"coap_dtls_refused_total", {{"reason", "handshake_error"}}, static_cast<double>(dtls_errors.value())});
   out.push_back({"coap_receive_drops_total", {}, static_cast<double>(receive_drops.value())});
+  out.push_back({"coap_receive_buffer_bytes", {}, static_cast<double>(receive_buffer_bytes.value())});
 }
 
 }  // namespace foggate::protocols

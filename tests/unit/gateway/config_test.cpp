@@ -60,6 +60,22 @@ TEST(ConfigTest, FullDocumentParses) {
   EXPECT_EQ(r->metrics.interval_ms, 0);
 }
 
+TEST(ConfigTest, CoapReceiveBufferDefaultsTo4MiBWithinARange) {
+  auto r = parse_config("{}");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->ingest.coap.receive_buffer_bytes, 4u << 20);
+  r = parse_config(R"({"ingest": {"coap": {"receive_buffer_bytes": 16777216}}})");
+  ASSERT_TRUE(r.has_value()) << format_issues(r.error());
+  EXPECT_EQ(r->ingest.coap.receive_buffer_bytes, 16u << 20);
+
+  const std::string_view path = "ingest.coap.receive_buffer_bytes";
+  for (const char* bad : {"65535", "268435457", "0", "-1"}) {
+    auto issues = issues_of(std::string(R"({"ingest": {"coap": {"receive_buffer_bytes": )") + bad + "}}}");
+    EXPECT_TRUE(has_issue(issues, path, "must be between 65536 and 268435456")) << bad << ": " << format_issues(issues);
+  }
+  EXPECT_TRUE(has_issue(issues_of(R"({"ingest": {"coap": {"receive_buffer_bytes": "4MiB"}}})"), path, "integer"));
+}
+
 TEST(ConfigTest, GatewayIdAllIsReservedForTheFleet) {
   auto issues = issues_of(R"({"gateway": {"id": "all"}})");
   EXPECT_TRUE(has_issue(issues, "gateway.id", "reserved"));

@@ -55,6 +55,12 @@ struct CoapOptions {
   uint16_t port = 5683;                 // Default: 5683 (0 = pick a free port)
   std::size_t max_body_bytes = 64 * 1024;  // Default: 64 KiB after Block1 reassembly
   uint32_t overload_max_age_s = 2;      // Default: 2 s, the Max-Age on 5.03 answers
+  // Receive buffer of each endpoint's UDP socket (plain and DTLS), as the
+  // kernel accounts it: about 830 bytes per small queued request on
+  // loopback, 2 KiB or more from most NICs. The kernel may grant less (twice
+  // net.core.rmem_max unless the process has CAP_NET_ADMIN); the server
+  // then warns once, and stats().receive_buffer_bytes says what it got.
+  std::size_t receive_buffer_bytes = 4 * 1024 * 1024;  // Default: 4 MiB, ~5000 queued requests on loopback
   CoapDtlsOptions dtls;
 
   bool operator==(const CoapOptions&) const = default;
@@ -87,6 +93,7 @@ struct CoapStats {
   Counter dtls_unknown_identity;  // handshakes refused: identity not in the key list
   Counter dtls_errors;     // DTLS handshake or record errors (wrong key, garbage)
   Counter receive_drops;   // datagrams the kernel dropped: the socket's buffer was full (sampled each second)
+  Gauge receive_buffer_bytes;  // the smallest receive buffer the kernel granted an endpoint's socket; 0 if none was set
 
   void collect(MetricSink& out) const;
 };
@@ -102,7 +109,8 @@ class CoapServer {
   CoapServer(const CoapServer&) = delete;
   CoapServer& operator=(const CoapServer&) = delete;
 
-  // Creates the libcoap context and binds the UDP endpoint(s).
+  // Creates the libcoap context, binds the UDP endpoint(s) and sizes their
+  // receive buffers (a smaller buffer than asked is a warning, not an error).
   // Error reasons: "coap_context", "coap_bind" (detail names the address),
   // "coap_dtls" (DTLS unavailable in this libcoap or no keys).
   Result<void> open();

@@ -43,7 +43,7 @@ start_broker() {
     echo "allow_anonymous true"
     # Stock mosquitto drops past 1000 queued messages per client.
     echo "max_queued_messages 1000000"
-    echo "max_inflight_messages 1000"
+    echo "max_inflight_messages 0"
     # Without it the broker holds a small message back until the previous
     # one is acknowledged, and a QoS 0 subscriber acknowledges late (delayed
     # ACK, 40 ms): that would be measured as everyone's latency.

@@ -37,8 +37,9 @@ trap cleanup EXIT
 trap 'exit 0' INT TERM
 
 start_broker() {  # $1 = name, $2 = port
-  # max_queued_messages, set_tcp_nodelay: see examples/mosquitto/site-broker.conf for why.
-  printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\nset_tcp_nodelay true\npersistence false\n' \
+  # max_queued_messages, max_inflight_messages, set_tcp_nodelay: see
+  # examples/mosquitto/site-broker.conf for why.
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 1000000\nmax_inflight_messages 0\nset_tcp_nodelay true\npersistence false\n' \
     "$2" > "$RUN_DIR/$1.conf"
   mosquitto -c "$RUN_DIR/$1.conf" > "$RUN_DIR/$1.log" 2>&1 &
   PIDS+=($!)

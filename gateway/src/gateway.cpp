@@ -300,7 +300,7 @@ void Gateway::stop() {
   g.stop_cv.notify_all();
   // 1. Producers: no new messages. Undelivered MQTT messages stay queued in
   //    the broker for our persistent session.
-  if (g.mqtt) g.mqtt->stop();
+  if (g.mqtt) g.mqtt->pause();
   // The supervisor first: it may be applying a configuration that restarts CoAP.
   if (g.supervisor.joinable()) g.supervisor.join();
   // Scrapes end before anything they read goes away.
@@ -310,7 +310,9 @@ void Gateway::stop() {
   if (g.workers) g.workers->close_and_join();
   // 3. The uplink seals and commits what the workers forwarded.
   g.uplink.stop();
-  // 4. Presence and the last metrics, then disconnect (waits for in-flight QoS 1).
+  // 4. Every reading is now safe: the last PUBACKs, then disconnect.
+  if (g.mqtt) g.mqtt->stop();
+  // 5. Presence and the last metrics, then disconnect (waits for in-flight QoS 1).
   if (g.publisher) {
     if (g.started) {
       g.workers->roll_wait_window();

@@ -153,7 +153,10 @@ Mosquitto::Mosquitto(const TempDir& dir, BrokerOptions options)
 void Mosquitto::start() {
   // max_queued_messages: stock mosquitto keeps 1000 per client and then
   // drops silently, QoS 1 included; the gateway's persistent session must
-  // survive longer outages than that. set_tcp_nodelay: as the shipped
+  // survive longer outages than that. max_inflight_messages 0: foggate
+  // acknowledges QoS 1 only once a reading is safe (up to a commit
+  // interval later), so the window is its Receive Maximum, not mosquitto's
+  // 20. set_tcp_nodelay: as the shipped
   // site-broker.conf (a QoS 0 stream otherwise stalls 40 ms at a time).
   const std::string conf = "mosquitto-" + options_.name + ".conf";
   std::string text = options_.extra_listener.empty() ? "" : "per_listener_settings true\n";
@@ -161,7 +164,7 @@ void Mosquitto::start() {
                      " 127.0.0.1\n"
                      "allow_anonymous true\n"
                      "max_queued_messages 1000000\n"
-                     "max_inflight_messages 100\n"
+                     "max_inflight_messages 0\n"
                      "set_tcp_nodelay true\n"
                      "log_type error\nlog_type warning\n";
   // Started as root, mosquitto switches to user "mosquitto", which cannot

@@ -247,6 +247,13 @@ void parse_broker_section(const JsonValue& v, const std::string& path, BrokerSec
   r.string("client_id", out.client_id);
   if (out.client_id.size() > 128) r.fail(r.path_of("client_id"), "longer than 128 characters");
   r.integer("keepalive_s", out.keepalive_s, 5, 3600);
+  std::string version;
+  r.string("mqtt_version", version);
+  if (version == "5") out.mqtt_version = protocols::MqttVersion::kV5;
+  else if (version == "3.1.1") out.mqtt_version = protocols::MqttVersion::kV311;
+  else if (!version.empty()) r.fail(r.path_of("mqtt_version"), "must be \"5\" or \"3.1.1\"");
+  r.integer("receive_maximum", out.receive_maximum, 1, 65535);
+  r.integer("max_packet_bytes", out.max_packet_bytes, 1024, 268435455);
   parse_auth(r, out, issues);
 }
 

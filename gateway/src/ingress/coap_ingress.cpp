@@ -51,7 +51,7 @@ protocols::CoapReply CoapIngress::on_request(protocols::CoapRequest&& req) {
   m.topic = "sensors/" + m.device + (m.metric.empty() ? "" : "/" + m.metric);
   m.format = req.format;
   m.payload = std::move(req.body);
-  auto v = ingest_.accept(std::move(m), true);
+  auto v = ingest_.accept(std::move(m), Ingest::WhenFull::kRefuse);
   switch (v.outcome) {
     case Ingest::Outcome::kAccepted: return {};
     case Ingest::Outcome::kMalformed: return {protocols::CoapReply::Code::kBadRequest, std::move(v.reason)};

@@ -30,7 +30,7 @@ void Ingest::count_malformed(Source s, const std::string& reason) {
   ++malformed_by_reason_[{s, reason}];
 }
 
-Ingest::Verdict Ingest::accept(Message&& msg, bool backpressure) {
+Ingest::Verdict Ingest::accept(Message&& msg, WhenFull when_full) {
   auto& st = stats_for(msg.source);
   st.received.add();
   msg.received_ms = clock_.wall_ms();
@@ -47,15 +47,22 @@ Ingest::Verdict Ingest::accept(Message&& msg, bool backpressure) {
     return {Outcome::kMalformed, r.error().reason + (r.error().detail.empty() ? "" : ": " + r.error().detail)};
   }
 
+  return route(std::move(msg), when_full);
+}
+
+Ingest::Verdict Ingest::accept_again(Message&& msg) { return route(std::move(msg), WhenFull::kWait); }
+
+Ingest::Verdict Ingest::route(Message&& msg, WhenFull when_full) {
+  auto& st = stats_for(msg.source);
   const auto rules = rules_.load();
   const auto& specs = rules->classify(msg);
   auto& queue = *queues_[worker_for(msg.device, queues_.size())];
 
-  if (backpressure && queue.size() >= queue_capacity_) {
+  if (when_full != WhenFull::kShed && queue.size() >= queue_capacity_) {
     bool critical = false;
     for (const auto& t : specs) critical |= t.kind != routing::TaskKind::kDrop && t.priority == Priority::kCritical;
     if (!critical) {
-      st.overloaded.add();
+      if (when_full == WhenFull::kRefuse) st.overloaded.add();
       return {Outcome::kOverloaded, {}};
     }
   }

@@ -49,10 +49,20 @@ class Ingest {
   // Payload limits; takes effect for the next message. Any thread.
   void set_decode(const protocols::DecodeOptions& decode);
 
+  // What a full worker queue does to a message that yields no critical task.
+  enum class WhenFull {
+    kShed,    // queue anyway: the queue sheds by priority (MQTT QoS 0)
+    kRefuse,  // refuse it, counted as overloaded (CoAP: 5.03, the client retries)
+    kWait,    // refuse it uncounted and leave `msg` intact: the caller holds it
+              // and offers it again with accept_again() (MQTT QoS 1: the
+              // connection stops reading meanwhile)
+  };
   // `msg` has source, topic, device, metric, payload and requested format set.
-  // With backpressure, a message whose worker queue is full is refused
-  // (unless it yields a critical task) instead of shedding queued work.
-  Verdict accept(Message&& msg, bool backpressure);
+  // It is moved from unless the outcome is kOverloaded.
+  Verdict accept(Message&& msg, WhenFull when_full);
+  // A message accept() or accept_again() refused with kWait, already
+  // decoded: routed again without being decoded or counted twice.
+  Verdict accept_again(Message&& msg);
 
   // Where tasks routed "offload" go (the uplink, flagged offloaded); set
   // before the first message. Without one, offloaded tasks are only counted.
@@ -74,6 +84,7 @@ class Ingest {
 
  private:
   IngestSourceStats& stats_for(Source s) { return s == Source::kMqtt ? mqtt_ : coap_; }
+  Verdict route(Message&& msg, WhenFull when_full);
   void count_malformed(Source s, const std::string& reason);
 
   const Clock& clock_;

@@ -17,25 +17,31 @@ bool has_priority_lane(const IngestSection& in) {
 MqttIngress::MqttIngress(const Config& cfg, const protocols::MqttOptions& site, const LiveConfig& live, Ingest& ingest,
                          const Clock& clock)
     : live_(live), ingest_(ingest), memory_(cfg.gateway.data_dir) {
-  protocols::MqttOptions sub = site;
+  (void)clock;  // the connections keep their own steady time
+  protocols::MqttIngestOptions sub;
   sub.uris = cfg.broker.uris;
   sub.client_id = cfg.broker.client_id;
-  sub.clean_session = false;
+  sub.version = cfg.broker.mqtt_version;
   sub.keepalive_s = cfg.broker.keepalive_s;
-  sub.will = {};
-  normal_lane_.client = std::make_unique<protocols::MqttClient>(sub, clock);
+  sub.receive_maximum = static_cast<uint16_t>(cfg.broker.receive_maximum);
+  sub.max_packet_bytes = cfg.broker.max_packet_bytes;
+  sub.username = site.username;
+  sub.password = site.password;
+  sub.tls = site.tls;
+  normal_lane_.client = std::make_unique<protocols::MqttIngestConnection>(sub);
   if (has_priority_lane(cfg.ingest)) {
-    protocols::MqttOptions prio = sub;
+    protocols::MqttIngestOptions prio = sub;
     prio.client_id = cfg.broker.client_id + "-prio";
-    priority_lane_.client = std::make_unique<protocols::MqttClient>(prio, clock);
-    priority_lane_.client->on_connected([this](bool) { priority_lane_.acknowledged = true; });
+    prio.thread_name = "mqtt-ingest-pri";
+    priority_lane_.client = std::make_unique<protocols::MqttIngestConnection>(prio);
+    priority_lane_.client->on_ready([this] { priority_lane_.acknowledged = true; });
   }
   for (auto* lane : {&normal_lane_, &priority_lane_}) {
     if (!lane->client) continue;
-    const bool priority = lane == &priority_lane_;
-    configure(*lane, lane_subscriptions(cfg.ingest, priority));
-    lane->client->on_message(
-        [this, priority](const std::string& t, const std::string& p, bool) { on_message(t, p, priority); });
+    configure(*lane, lane_subscriptions(cfg.ingest, lane == &priority_lane_));
+    lane->client->on_message([this, lane](const protocols::Publish& p, ReceiptPtr receipt, bool again) {
+      return on_publish(*lane, p, std::move(receipt), again);
+    });
     // What an earlier run subscribed and this one does not is dropped from
     // the broker's session at the next connect.
     lane->client->forget_on_connect(memory_.last(lane->client->client_id()));
@@ -51,7 +57,7 @@ void MqttIngress::configure(Lane& lane, std::vector<protocols::MqttSubscription>
 MqttIngress::~MqttIngress() { stop(); }
 
 void MqttIngress::on_ready(std::function<void()> f) {
-  normal_lane_.client->on_connected([this, f = std::move(f)](bool) {
+  normal_lane_.client->on_ready([this, f = std::move(f)] {
     normal_lane_.acknowledged = true;
     f();
   });
@@ -67,6 +73,11 @@ Result<void> MqttIngress::start() {
   return {};
 }
 
+void MqttIngress::pause() {
+  if (priority_lane_.client) priority_lane_.client->pause();
+  normal_lane_.client->pause();
+}
+
 void MqttIngress::stop() {
   if (priority_lane_.client) priority_lane_.client->stop();
   normal_lane_.client->stop();
@@ -75,7 +86,6 @@ void MqttIngress::stop() {
 void MqttIngress::tick() {
   for (auto* lane : {&normal_lane_, &priority_lane_}) {
     if (lane->client == nullptr) continue;
-    lane->client->tick();
     if (lane->acknowledged.exchange(false)) (void)memory_.remember(lane->client->client_id(), lane->filters);
   }
 }
@@ -105,16 +115,26 @@ std::vector<protocols::MqttSubscription> MqttIngress::lane_subscriptions(const I
   return subs;
 }
 
-void MqttIngress::on_message(const std::string& topic, const std::string& payload, bool priority_lane) {
+protocols::Admission MqttIngress::on_publish(Lane& lane, const protocols::Publish& p, ReceiptPtr receipt, bool again) {
+  using protocols::Admission;
+  if (again && lane.parked) {
+    if (ingest_.accept_again(std::move(*lane.parked)).outcome == Ingest::Outcome::kOverloaded) return Admission::kFull;
+    lane.parked.reset();
+    return Admission::kTaken;
+  }
+  // A reading parked on a connection that dropped was never acknowledged:
+  // the broker delivers it again.
+  lane.parked.reset();
+  const bool priority_lane = &lane == &priority_lane_;
   const auto cfg = live_.load();
   const MqttIngest* sub = nullptr;  // the first entry of this lane that matches
   for (const auto& s : cfg->ingest.mqtt) {
-    if (!topic_matches(s.filter, topic)) continue;
+    if (!topic_matches(s.filter, p.topic)) continue;
     const bool on_priority = s.priority_lane && priority_lane_.client;
     if (on_priority && !priority_lane) {
       // The priority connection delivers this one too, ahead of any backlog.
       lane_duplicates_.add();
-      return;
+      return Admission::kTaken;
     }
     if (on_priority == priority_lane && sub == nullptr) sub = &s;
     // Only a priority lane needs the later entries (to spot duplicates).
@@ -122,25 +142,29 @@ void MqttIngress::on_message(const std::string& topic, const std::string& payloa
   }
   Message m;
   m.source = Source::kMqtt;
-  m.topic = topic;
-  m.payload = payload;
+  m.topic.assign(p.topic);
+  m.payload.assign(p.payload);
+  m.receipt = std::move(receipt);
   TopicCaptures cap;
-  if (sub != nullptr && extract_topic(sub->pattern, topic, cap)) {
+  if (sub != nullptr && extract_topic(sub->pattern, m.topic, cap)) {
     m.device.assign(cap.device);
     m.metric.assign(cap.metric);
   } else {
     // Still tracked per topic, so nothing is lost; the counter tells the
     // operator the pattern needs a look.
-    m.device = topic;
+    m.device = m.topic;
     ingest_.note_pattern_mismatch(Source::kMqtt);
     if (!pattern_mismatch_logged_.exchange(true, std::memory_order_relaxed))
       log::warn("ingest-mqtt", "topic does not fit the subscription pattern; the topic is used as device id",
-                {{"topic", topic}});
+                {{"topic", m.topic}});
   }
   m.format = sub != nullptr ? sub->format : PayloadFormat::kAuto;
-  // MQTT has no way to push back on one message: a full queue sheds by
-  // priority instead (counted in tasks_shed_total).
-  (void)ingest_.accept(std::move(m), false);
+  // QoS 0: a full queue sheds by priority (tasks_shed_total). QoS 1: the
+  // reading waits for room; the broker holds the rest.
+  const auto when_full = p.qos == 1 ? Ingest::WhenFull::kWait : Ingest::WhenFull::kShed;
+  if (ingest_.accept(std::move(m), when_full).outcome != Ingest::Outcome::kOverloaded) return Admission::kTaken;
+  lane.parked = std::move(m);
+  return Admission::kFull;
 }
 
 void MqttIngress::collect(MetricSink& out) const {

@@ -13,15 +13,24 @@
 // after the next connect (SubscriptionMemory), so the broker's persistent
 // session stops queueing for them.
 //
-// Threads: on_message runs on Paho's callback thread and touches only
-// Ingest (thread-safe), the live Config snapshot and counters. Everything
-// else is called from the gateway's controlling thread (start, stop) or the
-// supervisor (tick, set_filters, renew_credentials); collect() from any.
+// The connections are foggate's own (MqttIngestConnection): chunked
+// reads, and a QoS 1 reading is acknowledged only once it is safe (its
+// Message carries the connection's Receipt). A QoS 0 reading is queued
+// whatever the queues hold (they shed by priority); a QoS 1 reading whose
+// worker queue is full waits here, parked, while its connection stops
+// reading (TCP backpressure) and offers it again.
+//
+// Threads: on_publish runs on each lane's connection thread and touches
+// only its Lane's parked message, Ingest (thread-safe), the live Config
+// snapshot and counters. Everything else is called from the gateway's
+// controlling thread (start, pause, stop) or the supervisor (tick,
+// set_filters, renew_credentials); collect() from any.
 #pragma once
 
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +39,7 @@
 #include "foggate/base/result.h"
 #include "foggate/gateway/config.h"
 #include "foggate/protocols/mqtt_client.h"
+#include "foggate/protocols/mqtt_ingest_connection.h"
 #include "ingress/ingest.h"
 #include "ingress/subscription_memory.h"
 
@@ -43,11 +53,14 @@ class MqttIngress {
               const Clock& clock);
   ~MqttIngress();
 
-  // Called on Paho's thread each time the normal lane's subscriptions are
+  // Called on the normal lane's thread each time its subscriptions are
   // acknowledged after a connect. Required, before start().
   void on_ready(std::function<void()> f);
   Result<void> start();
   // Stops reading; what is undelivered stays queued in the broker.
+  void pause();
+  // After the workers and the uplink have made safe what they hold: writes
+  // the last acknowledgements and disconnects.
   void stop();
   // Reconnects; records the filters each lane has acknowledged.
   void tick();
@@ -64,12 +77,13 @@ class MqttIngress {
   // SubscriptionMemory; supervisor thread).
   struct Lane {
     std::vector<std::string> filters;
-    std::atomic<bool> acknowledged{false};  // set on Paho's thread, taken by tick()
+    std::atomic<bool> acknowledged{false};  // set on the lane's thread, taken by tick()
+    std::optional<Message> parked;          // lane's thread: a QoS 1 reading waiting for queue room
     // Declared last, destroyed first: its callbacks touch the members above.
-    std::unique_ptr<protocols::MqttClient> client;  // the priority lane's only with a priority filter at start
+    std::unique_ptr<protocols::MqttIngestConnection> client;  // the priority lane's only with a priority filter at start
   };
   void configure(Lane& lane, std::vector<protocols::MqttSubscription> subs);
-  void on_message(const std::string& topic, const std::string& payload, bool priority_lane);
+  protocols::Admission on_publish(Lane& lane, const protocols::Publish& p, ReceiptPtr receipt, bool again);
 
   const LiveConfig& live_;
   Ingest& ingest_;

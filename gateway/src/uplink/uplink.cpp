@@ -19,11 +19,14 @@ namespace {
 
 // Sealed and encoded, waiting to be appended: kept until the spool has it,
 // so a failed write is retried instead of lost.
+// Its receipts are released when it is committed (or given up, counted):
+// only then may the site broker forget the QoS 1 readings in it.
 struct EncodedPending {
   Priority priority;
   uint64_t seq;
   int64_t created_ms;
   protocols::EncodedBatch batch;
+  std::vector<ReceiptPtr> receipts;
 };
 
 constexpr std::size_t kMaxPendingWrites = 1024;
@@ -83,8 +86,12 @@ struct Uplink::Impl {
 
   void encode(routing::SealedBatch&& b) {
     std::vector<protocols::BatchItem> items;
+    std::vector<ReceiptPtr> receipts;
     items.reserve(b.messages.size());
-    for (std::size_t i = 0; i < b.messages.size(); ++i) items.push_back({std::move(b.messages[i]), b.flags[i]});
+    for (std::size_t i = 0; i < b.messages.size(); ++i) {
+      if (b.messages[i]->receipt) receipts.push_back(b.messages[i]->receipt);
+      items.push_back({std::move(b.messages[i]), b.flags[i]});
+    }
     protocols::BatchHeader h{gateway_id, ++seq, b.priority, clock.wall_ms()};
     auto enc = protocols::encode_batch(h, items, cfg.zlib_level);
     if (!enc) {
@@ -94,7 +101,7 @@ struct Uplink::Impl {
                  {{"messages", std::to_string(items.size())}, {"detail", enc.error().detail}});
       return;
     }
-    pending.push_back({b.priority, h.seq, h.created_ms, std::move(enc.value())});
+    pending.push_back({b.priority, h.seq, h.created_ms, std::move(enc.value()), std::move(receipts)});
   }
 
   // Appends what is pending to the spool; keeps what failed for the next try.

@@ -12,8 +12,11 @@
 // Guarantees: a batch is deleted from the spool only after the upstream
 // broker's PUBACK (at-least-once: a batch may arrive twice after a
 // reconnect, consumers dedupe by gateway + seq). A clean stop seals and
-// commits everything. After kill -9, what was not yet committed is lost:
-// at most commit_interval_ms of forward traffic plus what sat in the inbox.
+// commits everything. A message's Receipt (QoS 1 from the site broker) is
+// released only once its batch is committed, so after a kill -9 the site
+// broker delivers again what was not yet durable; what came in at QoS 0
+// and was not committed (at most commit_interval_ms of forward traffic
+// plus the inbox) is lost.
 // Upstream outages only grow the spool; forward() never blocks.
 #pragma once
 

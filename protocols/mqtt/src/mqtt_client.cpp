@@ -183,7 +183,6 @@ std::string MqttClient::tls_reason() const {
                               : ", and that the broker trusts " + t.cert_file);
 }
 
-bool is_tls_uri(std::string_view uri) { return uri.starts_with("ssl://") || uri.starts_with("mqtts://"); }
 
 namespace {
 

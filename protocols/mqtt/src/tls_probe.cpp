@@ -102,13 +102,7 @@ std::string probe_tls(const std::string& host, uint16_t port, const MqttTls& tls
   uint32_t flags = mbedtls_ssl_get_verify_result(&p.ssl);
   if (!tls.verify_hostname) flags &= ~static_cast<uint32_t>(MBEDTLS_X509_BADCERT_CN_MISMATCH);
   if (flags != 0 && flags != static_cast<uint32_t>(-1)) {
-    char info[512];
-    const int n = mbedtls_x509_crt_verify_info(info, sizeof info, "", flags);
-    std::string why = n > 0 ? std::string(info, static_cast<std::size_t>(n)) : "verification failed";
-    for (auto& c : why)
-      if (c == '\n') c = ';';
-    while (!why.empty() && (why.back() == ';' || why.back() == ' ')) why.pop_back();
-    return "server certificate: " + why;
+    return "server certificate: " + verify_failure_text(flags);
   }
   if ((rc == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE || rc == MBEDTLS_ERR_NET_CONN_RESET) && flags == 0)
     return "the server certificate is fine, but the broker ended the handshake: it refused " +

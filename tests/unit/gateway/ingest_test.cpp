@@ -25,7 +25,7 @@ class IngestTest : public ::testing::Test {
     m.device = std::move(device);
     m.topic = "sensors/" + m.device;
     m.payload = std::move(body);
-    return ingest_->accept(std::move(m), true);
+    return ingest_->accept(std::move(m), Ingest::WhenFull::kRefuse);
   }
 
   ManualClock clock_;
@@ -111,7 +111,7 @@ class IngestOverloadTest : public ::testing::Test {
     m.device = device;
     m.topic = "sensors/" + device;
     m.payload = R"({"v":1})";
-    ASSERT_EQ(ingest_->accept(std::move(m), false).outcome, Ingest::Outcome::kAccepted);
+    ASSERT_EQ(ingest_->accept(std::move(m), Ingest::WhenFull::kShed).outcome, Ingest::Outcome::kAccepted);
   }
 
   double routed(const std::string& action, const std::string& priority) const {

@@ -25,6 +25,7 @@
 #include "foggate/protocols/coap_server.h"
 #include "foggate/protocols/json.h"
 #include "foggate/protocols/mqtt_client.h"
+#include "foggate/protocols/mqtt_packet.h"
 #include "foggate/protocols/payload_decoder.h"
 #include "foggate/routing/batcher.h"
 #include "foggate/routing/detectors.h"
@@ -76,6 +77,10 @@ struct BrokerSection {
   std::string password_file;          // Default: none; its content (trailing newline stripped) is the password
   std::string password_env;           // Default: none; this environment variable holds the password
   protocols::MqttTls tls;             // for ssl:// URIs; Default: system trust store, hostname checked
+  // The ingest connections only (foggate's own client; docs/configuration.md):
+  protocols::MqttVersion mqtt_version = protocols::MqttVersion::kV5;  // Default: "5" (3.1.1 if the broker refuses 5)
+  int receive_maximum = 65535;        // Default: 65535 QoS 1 readings in flight, not yet safe (MQTT 5)
+  uint32_t max_packet_bytes = 1024 * 1024;  // Default: 1 MiB; larger messages are skipped and counted
 };
 
 struct MqttIngest {

@@ -21,6 +21,7 @@
 #include <mbedtls/pk.h>
 #include <mbedtls/x509_crt.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -114,6 +115,18 @@ inline std::string mbedtls_text(int rc) {
   char buf[160];
   mbedtls_strerror(rc, buf, sizeof buf);
   return std::string(buf) + " (" + mbedtls_code(rc) + ")";
+}
+
+// A certificate verification result (mbedtls_ssl_get_verify_result) as
+// one line: "The certificate validity has expired; ...".
+inline std::string verify_failure_text(uint32_t flags) {
+  char info[512];
+  const int n = mbedtls_x509_crt_verify_info(info, sizeof info, "", flags);
+  std::string why = n > 0 ? std::string(info, static_cast<std::size_t>(n)) : "verification failed";
+  for (auto& c : why)
+    if (c == '\n') c = ';';
+  while (!why.empty() && (why.back() == ';' || why.back() == ' ')) why.pop_back();
+  return why;
 }
 
 }  // namespace foggate::protocols

@@ -7,11 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
+
+#include "foggate/message/receipt.h"
 
 namespace foggate {
 
@@ -56,6 +59,9 @@ struct Message {
   int64_t sensor_ts_ms = 0;    // from the payload's timestamp field; 0 when absent
   int64_t received_ms = 0;     // gateway wall clock at ingest
   int64_t received_mono_ms = 0;  // gateway monotonic clock at ingest (deadlines)
+  // Held until the reading is safe; null when the source needs no
+  // acknowledgement (QoS 0, CoAP: answered at ingest). See receipt.h.
+  ReceiptPtr receipt;
 
   const Field* field(std::string_view name) const {
     for (const auto& f : fields)

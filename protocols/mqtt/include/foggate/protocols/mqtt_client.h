@@ -26,6 +26,7 @@
 #include "foggate/base/clock.h"
 #include "foggate/base/counter.h"
 #include "foggate/base/result.h"
+#include "foggate/protocols/mqtt_settings.h"  // MqttTls, MqttSubscription, is_tls_uri
 
 namespace mqtt {
 class connect_options;
@@ -38,20 +39,6 @@ struct MqttWill {
   std::string payload;
   int qos = 1;
   bool retained = true;
-};
-
-// TLS for ssl:// and mqtts:// URIs (OpenSSL inside Paho). Files are read at
-// every connect attempt, so replacing them and reconnecting rotates them.
-struct MqttTls {
-  std::string ca_file;        // Default: none = the system trust store
-  std::string cert_file;      // Default: none; with key_file = mutual TLS
-  std::string key_file;       // Default: none; never logged
-  bool verify_hostname = true;  // Default: true (the URI host must match the certificate)
-};
-
-struct MqttSubscription {
-  std::string filter;
-  int qos = 1;
 };
 
 struct MqttOptions {
@@ -68,9 +55,6 @@ struct MqttOptions {
   MqttWill will;                    // empty topic = no Last Will
   MqttTls tls;                      // used for ssl:// and mqtts:// URIs
 };
-
-// True for URIs that need TLS (ssl://, mqtts://).
-bool is_tls_uri(std::string_view uri);
 
 struct MqttStats {
   Counter connects;         // successful connects

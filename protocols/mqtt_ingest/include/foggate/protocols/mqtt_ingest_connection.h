@@ -1,0 +1,140 @@
+// MqttIngestConnection: foggate's own subscribe-only MQTT connection to the
+// site broker, for ingest (docs/architecture.md, "The MQTT ingest
+// connection"). Paho's client stays for everything foggate publishes.
+//
+// Why its own: it reads the socket in large chunks and parses every
+// complete packet in place (Paho C reads packet by packet, sleeps 100 ms
+// after an idle poll, serves every client of the process from one thread,
+// and PUBACKs a QoS 1 message before the application has it safe).
+//
+// - MQTT 5 (default) or 3.1.1; with 5 it falls back to 3.1.1 when the
+//   broker refuses the protocol version. Persistent session (clean start
+//   off, session expiry "never"), keepalive with PINGREQ, one SUBSCRIBE
+//   per filter, failures reported per filter, reconnect with capped
+//   full-jitter backoff and resubscribe, user name and password, TLS and
+//   mutual TLS with mbedTLS (files re-read at every connect).
+// - Acknowledged when safe: a QoS 1 PUBLISH is handed over with a Receipt;
+//   its PUBACK goes out when the last copy of the receipt is released
+//   (from any thread), in the order the PUBLISHes arrived (MQTT-4.6.0-2),
+//   many PUBACKs per write. Receipts of an earlier connection acknowledge
+//   nothing: the broker redelivers those messages (at least once).
+// - Backpressure: when the handler says the message cannot be taken now
+//   (kFull), the connection stops reading and offers the same message again
+//   every millisecond; meanwhile it still writes PUBACKs and PINGREQs. The
+//   backlog then waits in the socket and in the broker, never dropped here.
+// - A protocol violation from the broker (packet_limits, malformed or
+//   forbidden packets) is counted, logged once per reason, and the
+//   connection is dropped and re-established. A PUBLISH over
+//   max_packet_bytes is skipped without being buffered, counted
+//   (oversized) and, at QoS 1, acknowledged: it can never be taken, and a
+//   redelivery would only repeat it.
+//
+// Threads: one thread of its own (named by `thread_name`) runs the socket,
+// the handler and every callback. set_subscriptions(), forget_on_connect(),
+// renew_credentials(), connected(), collect(), last_error() from any thread;
+// start()/pause()/stop() from the owner of the lifecycle.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "foggate/base/counter.h"
+#include "foggate/base/result.h"
+#include "foggate/message/receipt.h"
+#include "foggate/protocols/mqtt_packet.h"
+#include "foggate/protocols/mqtt_settings.h"
+
+namespace foggate::protocols {
+
+struct MqttIngestOptions {
+  std::vector<std::string> uris{"tcp://127.0.0.1:1883"};  // several = failover, tried in turn
+  std::string client_id;                // required; stable for the persistent session
+  MqttVersion version = MqttVersion::kV5;  // Default: 5 (3.1.1 when the broker refuses 5)
+  int keepalive_s = 30;
+  int connect_timeout_s = 5;
+  int64_t retry_min_ms = 250;
+  int64_t retry_max_ms = 30'000;
+  uint16_t receive_maximum = 65535;     // MQTT 5: unacknowledged QoS 1 messages the broker may send
+  uint32_t max_packet_bytes = 1024 * 1024;  // larger PUBLISHes are skipped (MQTT 5: announced to the broker)
+  std::string username;
+  std::string password;                 // never logged
+  MqttTls tls;
+  std::string thread_name = "mqtt-ingest";  // at most 15 characters
+};
+
+// What the handler did with a message.
+enum class Admission : uint8_t { kTaken, kFull };
+
+struct MqttIngestStats {
+  Counter connects;
+  Counter connect_failures;
+  Counter connection_lost;
+  Counter received;             // PUBLISH packets
+  Counter redelivered;          // of those, with DUP set (a QoS 1 resend after a reconnect)
+  Counter acks_sent;            // PUBACKs written
+  Counter ack_writes;           // writes that carried them
+  Counter acks_abandoned;       // receipts released after their connection ended: redelivered
+  Counter oversized;            // PUBLISHes over max_packet_bytes, skipped
+  Counter protocol_errors;      // connections dropped for a protocol violation
+  Counter waits;                // times the handler said kFull (reading paused)
+  Counter bytes_read;
+  Counter subscribe_failures;   // filters the broker refused
+  Gauge unacknowledged;         // QoS 1 messages handed over, not yet acknowledged
+};
+
+class MqttIngestConnection {
+ public:
+  // On the connection's thread. `p` borrows the read buffer: copy what is
+  // kept. `receipt`: non-null for QoS 1; release it when the reading is
+  // safe. `again`: the same message as the last call, which said kFull
+  // (false when the connection dropped meanwhile: that one is gone).
+  using Handler = std::function<Admission(const Publish& p, ReceiptPtr receipt, bool again)>;
+  // On the connection's thread, each time every subscription has been
+  // answered after a connect (refused filters counted and logged).
+  using ReadyHandler = std::function<void()>;
+
+  explicit MqttIngestConnection(MqttIngestOptions options);
+  ~MqttIngestConnection();  // stop()
+  MqttIngestConnection(const MqttIngestConnection&) = delete;
+  MqttIngestConnection& operator=(const MqttIngestConnection&) = delete;
+
+  void on_message(Handler h);  // before start()
+  void on_ready(ReadyHandler h);  // before start()
+
+  // Before start(), or while running: filters no longer wanted are
+  // unsubscribed and new ones subscribed at once (and after every
+  // reconnect).
+  void set_subscriptions(std::vector<MqttSubscription> subs);
+  // Filters an earlier run's persistent session may hold that are not in
+  // the current set: unsubscribed after the next connect, then forgotten.
+  void forget_on_connect(std::vector<std::string> filters);
+  // New user name, password and TLS settings: the connection is dropped
+  // and the next one uses them.
+  void renew_credentials(std::string username, std::string password, MqttTls tls);
+
+  // Starts the thread; the first connect is attempted at once.
+  Result<void> start();
+  // Stops reading: no more messages reach the handler. PUBACKs for
+  // receipts released from now on are still written.
+  void pause();
+  // Writes the PUBACKs already due (waiting up to timeout_ms for receipts
+  // still held), disconnects and joins the thread. Idempotent.
+  void stop(int timeout_ms = 2000);
+
+  bool connected() const;
+  const std::string& client_id() const;
+  std::string last_error() const;
+  // Counters and state labelled client=<role>. Any thread.
+  void collect(MetricSink& out, const std::string& role) const;
+  const MqttIngestStats& stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace foggate::protocols

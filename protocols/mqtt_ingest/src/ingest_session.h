@@ -1,0 +1,80 @@
+// The state and loop behind MqttIngestConnection (its Impl): connect,
+// CONNECT/CONNACK, subscriptions, the read-parse-deliver loop, PUBACKs and
+// keepalive. Everything here not marked "shared" belongs to the
+// connection's thread. Private to mqtt_ingest.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "ack_book.h"
+#include "foggate/protocols/mqtt_ingest_connection.h"
+#include "packet_buffer.h"
+#include "tcp_socket.h"
+#include "transport.h"
+
+namespace foggate::protocols {
+
+struct MqttIngestConnection::Impl {
+  explicit Impl(MqttIngestOptions o)
+      : opt(std::move(o)), book(std::make_shared<AckBook>()), backoff(opt.retry_min_ms, opt.retry_max_ms),
+        version(opt.version) {}
+
+  // ---- Shared with other threads ----
+  MqttIngestOptions opt;  // credentials guarded by mu; the rest fixed after start()
+  Handler handler;
+  ReadyHandler on_ready;
+  std::shared_ptr<AckBook> book;
+  MqttIngestStats stats;
+  std::atomic<bool> connected{false};
+  std::atomic<bool> paused{false};
+  std::atomic<bool> stopping{false};
+  std::atomic<int64_t> stop_deadline{0};
+  mutable std::mutex mu;
+  std::vector<MqttSubscription> wanted;  // guarded by mu
+  std::vector<std::string> stale;        // guarded by mu
+  bool wanted_changed = false;           // guarded by mu
+  bool credentials_changed = false;      // guarded by mu
+  std::string last_error;                // guarded by mu
+  std::jthread thread;
+
+  // ---- The connection's thread only ----
+  ReconnectBackoff backoff;
+  MqttVersion version;      // what this connection speaks (5, or 3.1.1 after a refusal)
+  std::size_t uri_index = 0;
+  std::unique_ptr<Transport> transport;
+  PacketBuffer in;
+  std::string out;          // encoded, not yet written
+  AckWindow window;
+  std::vector<uint64_t> released;
+  std::vector<uint16_t> due;
+  std::vector<MqttSubscription> subscribed;  // as last sent on this connection
+  std::map<uint16_t, std::string> awaiting_suback;
+  std::map<uint16_t, std::string> awaiting_unsuback;
+  bool ready_told = false;
+  uint16_t last_packet_id = 0;
+  int64_t last_sent_ms = 0;
+  int64_t ping_sent_ms = 0;  // 0: no PINGREQ outstanding
+  uint64_t skip_bytes = 0;   // the rest of an oversized PUBLISH
+  bool offering_again = false;
+  WireLimits limits;
+
+  void run();
+  bool connect_once();
+  bool session();
+  void lose(const Error& e, bool protocol_violation);
+  void fail(std::string why);
+  Result<void> read_and_dispatch();
+  Result<bool> dispatch(const PacketView& p);
+  Result<bool> deliver(const PacketView& p);
+  Result<void> skip_oversized(const PacketView& p);
+  void collect_acks();
+  Result<void> flush();
+  void sync_subscriptions();
+  uint16_t next_packet_id();
+  void sent_now() { last_sent_ms = steady_ms(); }
+};
+
+}  // namespace foggate::protocols

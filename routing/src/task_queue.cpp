@@ -58,7 +58,7 @@ void TaskQueue::shed_locked(Task&& t, ShedReason r) {
   (void)dropped;
 }
 
-bool TaskQueue::try_push(Task task) {
+bool TaskQueue::try_push(Task task, bool wake) {
   task.queued_mono_ms = clock_.mono_ms();  // read outside the lock
   std::unique_lock lock(mu_);
   if (closed_) {
@@ -91,11 +91,19 @@ bool TaskQueue::try_push(Task task) {
   std::push_heap(heaps_[pi].begin(), heaps_[pi].end(), later);
   ++size_;
   stats_.queued[pi].add();
-  const bool wake = waiting_ && !wake_pending_;
-  if (wake) wake_pending_ = true;
+  const bool notify = wake && waiting_ && !wake_pending_;
+  if (notify) wake_pending_ = true;
   lock.unlock();
-  if (wake) ready_.notify_one();
+  if (notify) ready_.notify_one();
   return true;
+}
+
+void TaskQueue::wake() {
+  std::unique_lock lock(mu_);
+  const bool notify = waiting_ && !wake_pending_ && size_ > 0;
+  if (notify) wake_pending_ = true;
+  lock.unlock();
+  if (notify) ready_.notify_one();
 }
 
 std::optional<Task> TaskQueue::take_locked() {

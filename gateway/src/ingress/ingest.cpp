@@ -30,7 +30,7 @@ void Ingest::count_malformed(Source s, const std::string& reason) {
   ++malformed_by_reason_[{s, reason}];
 }
 
-Ingest::Verdict Ingest::accept(Message&& msg, WhenFull when_full) {
+Ingest::Verdict Ingest::accept(Message&& msg, WhenFull when_full, bool defer_wake) {
   auto& st = stats_for(msg.source);
   st.received.add();
   msg.received_ms = clock_.wall_ms();
@@ -47,12 +47,18 @@ Ingest::Verdict Ingest::accept(Message&& msg, WhenFull when_full) {
     return {Outcome::kMalformed, r.error().reason + (r.error().detail.empty() ? "" : ": " + r.error().detail)};
   }
 
-  return route(std::move(msg), when_full);
+  return route(std::move(msg), when_full, defer_wake);
 }
 
-Ingest::Verdict Ingest::accept_again(Message&& msg) { return route(std::move(msg), WhenFull::kWait); }
+Ingest::Verdict Ingest::accept_again(Message&& msg, bool defer_wake) {
+  return route(std::move(msg), WhenFull::kWait, defer_wake);
+}
 
-Ingest::Verdict Ingest::route(Message&& msg, WhenFull when_full) {
+void Ingest::wake_workers() {
+  for (auto& q : queues_) q->wake();
+}
+
+Ingest::Verdict Ingest::route(Message&& msg, WhenFull when_full, bool defer_wake) {
   auto& st = stats_for(msg.source);
   const auto rules = rules_.load();
   const auto& specs = rules->classify(msg);
@@ -98,7 +104,8 @@ Ingest::Verdict Ingest::route(Message&& msg, WhenFull when_full) {
     (void)queue.try_push(routing::Task{.kind = spec.kind,
                                        .priority = spec.priority,
                                        .deadline_mono_ms = shared->received_mono_ms + spec.deadline_ms,
-                                       .message = shared});
+                                       .message = shared},
+                           !defer_wake);
   }
   st.accepted.add();
   return {};

@@ -1,7 +1,7 @@
 // Ingest: the common path of every sensor message, MQTT or CoAP:
 // decode the payload, classify it with the current RuleSet, and try_push
-// its tasks to the worker that owns the device. Runs on the Paho callback
-// thread and on the CoAP thread; touches only atomics, the per-queue
+// its tasks to the worker that owns the device. Runs on the MQTT ingest
+// connections' threads and on the CoAP thread; touches only atomics, the per-queue
 // mutexes and (on the error path) the reason counters.
 #pragma once
 
@@ -59,10 +59,13 @@ class Ingest {
   };
   // `msg` has source, topic, device, metric, payload and requested format set.
   // It is moved from unless the outcome is kOverloaded.
-  Verdict accept(Message&& msg, WhenFull when_full);
+  // `defer_wake`: the workers are not woken per task; the caller calls
+  // wake_workers() after a run of messages (and before it waits).
+  Verdict accept(Message&& msg, WhenFull when_full, bool defer_wake = false);
   // A message accept() or accept_again() refused with kWait, already
   // decoded: routed again without being decoded or counted twice.
-  Verdict accept_again(Message&& msg);
+  Verdict accept_again(Message&& msg, bool defer_wake = false);
+  void wake_workers();
 
   // Where tasks routed "offload" go (the uplink, flagged offloaded); set
   // before the first message. Without one, offloaded tasks are only counted.
@@ -84,7 +87,7 @@ class Ingest {
 
  private:
   IngestSourceStats& stats_for(Source s) { return s == Source::kMqtt ? mqtt_ : coap_; }
-  Verdict route(Message&& msg, WhenFull when_full);
+  Verdict route(Message&& msg, WhenFull when_full, bool defer_wake);
   void count_malformed(Source s, const std::string& reason);
 
   const Clock& clock_;

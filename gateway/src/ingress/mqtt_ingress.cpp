@@ -42,6 +42,9 @@ MqttIngress::MqttIngress(const Config& cfg, const protocols::MqttOptions& site, 
     lane->client->on_message([this, lane](const protocols::Publish& p, ReceiptPtr receipt, bool again) {
       return on_publish(*lane, p, std::move(receipt), again);
     });
+    // Workers are woken once per chunk read, not per reading (on_publish
+    // defers): one futex call where there were hundreds.
+    lane->client->on_batch_end([this] { ingest_.wake_workers(); });
     // What an earlier run subscribed and this one does not is dropped from
     // the broker's session at the next connect.
     lane->client->forget_on_connect(memory_.last(lane->client->client_id()));
@@ -118,7 +121,11 @@ std::vector<protocols::MqttSubscription> MqttIngress::lane_subscriptions(const I
 protocols::Admission MqttIngress::on_publish(Lane& lane, const protocols::Publish& p, ReceiptPtr receipt, bool again) {
   using protocols::Admission;
   if (again && lane.parked) {
-    if (ingest_.accept_again(std::move(*lane.parked)).outcome == Ingest::Outcome::kOverloaded) return Admission::kFull;
+    // The connection disarmed the receipt it gave with the refused offer;
+    // this offer's receipt is the one that acknowledges.
+    lane.parked->receipt = std::move(receipt);
+    if (ingest_.accept_again(std::move(*lane.parked), true).outcome == Ingest::Outcome::kOverloaded)
+      return Admission::kFull;
     lane.parked.reset();
     return Admission::kTaken;
   }
@@ -162,7 +169,7 @@ protocols::Admission MqttIngress::on_publish(Lane& lane, const protocols::Publis
   // QoS 0: a full queue sheds by priority (tasks_shed_total). QoS 1: the
   // reading waits for room; the broker holds the rest.
   const auto when_full = p.qos == 1 ? Ingest::WhenFull::kWait : Ingest::WhenFull::kShed;
-  if (ingest_.accept(std::move(m), when_full).outcome != Ingest::Outcome::kOverloaded) return Admission::kTaken;
+  if (ingest_.accept(std::move(m), when_full, true).outcome != Ingest::Outcome::kOverloaded) return Admission::kTaken;
   lane.parked = std::move(m);
   return Admission::kFull;
 }

@@ -58,7 +58,7 @@ bool MqttIngestConnection::Impl::session() {
     // PINGREQ unanswered for as long means the connection is dead. While
     // reading is held back (the handler refused) a PINGRESP cannot be read,
     // so only the sending half applies then.
-    const int64_t keepalive_ms = static_cast<int64_t>(opt.keepalive_s) * 1000;
+    const int64_t keepalive_ms = static_cast<int64_t>(keepalive_s) * 1000;
     if (keepalive_ms > 0) {
       if (ping_sent_ms != 0 && !offering_again && now - ping_sent_ms > keepalive_ms) {
         lose(Error::transient("mqtt_keepalive", "no PINGRESP within the keepalive"), false);
@@ -92,7 +92,9 @@ bool MqttIngestConnection::Impl::session() {
     }
     if (fds[0].revents & (POLLERR | POLLHUP)) fds[0].revents |= POLLIN;  // read() says what happened
     if ((reading && ((fds[0].revents & POLLIN) || transport->has_buffered_input())) || (offering_again && !paused)) {
-      if (auto r = read_and_dispatch(); !r) {
+      auto r = read_and_dispatch();
+      if (on_batch_end) on_batch_end();
+      if (!r) {
         lose(r.error(), r.error().reason == "mqtt_protocol");
         return false;
       }
@@ -105,6 +107,7 @@ void MqttIngestConnection::Impl::lose(const Error& e, bool protocol_violation) {
   connected = false;
   stats.connection_lost.add();
   if (protocol_violation) {
+    hold_backoff = true;  // a broker that repeats the fault is retried ever more slowly
     stats.protocol_errors.add();
     log::warn_once("mqtt-ingest", "protocol:" + e.detail.substr(0, 40),
                    "protocol violation from the broker; reconnecting",
@@ -231,7 +234,15 @@ Result<bool> MqttIngestConnection::Impl::deliver(const PacketView& p) {
   }
   std::shared_ptr<PubackReceipt> receipt;
   if (pub->qos == 1) receipt = std::make_shared<PubackReceipt>(book, book->generation(), window.add(pub->packet_id));
-  const Admission a = handler ? handler(*pub, receipt, again) : Admission::kTaken;
+  Admission a = Admission::kTaken;
+  try {
+    if (handler) a = handler(*pub, receipt, again);
+  } catch (...) {
+    // Only allocation failure can throw there: the reading is dropped,
+    // counted, and the connection goes on.
+    stats.handler_errors.add();
+    log::warn_once("mqtt-ingest", "handler_exception", "message handler threw; reading dropped and counted");
+  }
   if (a == Admission::kFull) {
     if (receipt) {
       receipt->disarm();

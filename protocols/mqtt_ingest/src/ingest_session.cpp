@@ -87,18 +87,26 @@ bool MqttIngestConnection::Impl::connect_once() {
   if (!username.empty()) c.username = username;
   if (!password.empty()) c.password = password;
   encode_connect(c, out);
-  // The CONNECT holds the password: written, then wiped from the buffer.
+  // The CONNECT holds the password: once written (or not), the buffer's
+  // memory is overwritten.
+  auto wipe = [this] {
+    out.resize(out.capacity());
+    std::fill(out.begin(), out.end(), '\0');
+    out.clear();
+  };
   while (!out.empty()) {
     if (auto r = flush(); !r) {
-      std::fill(out.begin(), out.end(), '\0');
+      wipe();
       fail(r.error().detail);
       return false;
     }
     if (!out.empty() && !wait_fd(transport->fd(), true, deadline)) {
+      wipe();
       fail("CONNECT timed out");
       return false;
     }
   }
+  wipe();
   PacketView p;
   while (true) {
     auto split = split_packet(in.data(), limits, p);
@@ -154,7 +162,9 @@ bool MqttIngestConnection::Impl::connect_once() {
   book->next_generation();
   window.clear();
   stats.unacknowledged.set(0);
-  backoff.reset();
+  if (!hold_backoff) backoff.reset();
+  hold_backoff = false;
+  keepalive_s = ack->server_keepalive ? *ack->server_keepalive : opt.keepalive_s;
   stats.connects.add();
   connected = true;
   ready_told = false;

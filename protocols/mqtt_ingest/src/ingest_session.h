@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -26,6 +27,7 @@ struct MqttIngestConnection::Impl {
   MqttIngestOptions opt;  // credentials guarded by mu; the rest fixed after start()
   Handler handler;
   ReadyHandler on_ready;
+  std::function<void()> on_batch_end;
   std::shared_ptr<AckBook> book;
   MqttIngestStats stats;
   std::atomic<bool> connected{false};
@@ -55,6 +57,8 @@ struct MqttIngestConnection::Impl {
   std::map<uint16_t, std::string> awaiting_unsuback;
   bool ready_told = false;
   uint16_t last_packet_id = 0;
+  int keepalive_s = 0;          // ours, or the broker's Server Keep Alive (MQTT 5)
+  bool hold_backoff = false;    // the last connection ended in a protocol violation
   int64_t last_sent_ms = 0;
   int64_t ping_sent_ms = 0;  // 0: no PINGREQ outstanding
   uint64_t skip_bytes = 0;   // the rest of an oversized PUBLISH

@@ -13,6 +13,7 @@ MqttIngestConnection::~MqttIngestConnection() { stop(); }
 
 void MqttIngestConnection::on_message(Handler h) { impl_->handler = std::move(h); }
 void MqttIngestConnection::on_ready(ReadyHandler h) { impl_->on_ready = std::move(h); }
+void MqttIngestConnection::on_batch_end(std::function<void()> f) { impl_->on_batch_end = std::move(f); }
 
 void MqttIngestConnection::set_subscriptions(std::vector<MqttSubscription> subs) {
   {
@@ -93,6 +94,7 @@ void MqttIngestConnection::collect(MetricSink& out, const std::string& role) con
   add("mqtt_oversized_total", static_cast<double>(s.oversized.value()));
   add("mqtt_protocol_errors_total", static_cast<double>(s.protocol_errors.value()));
   add("mqtt_ingest_waits_total", static_cast<double>(s.waits.value()));
+  add("mqtt_handler_errors_total", static_cast<double>(s.handler_errors.value()));
   add("mqtt_subscribe_failures_total", static_cast<double>(s.subscribe_failures.value()));
   add("mqtt_unacknowledged", static_cast<double>(s.unacknowledged.value()));
   add("mqtt_bytes_read_total", static_cast<double>(s.bytes_read.value()));

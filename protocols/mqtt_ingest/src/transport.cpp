@@ -100,6 +100,8 @@ Result<void> TlsTransport::handshake(const BrokerAddress& to, const MqttTls& tls
   // OPTIONAL, then checked below: a refused certificate is explained
   // in words instead of a bare handshake error.
   mbedtls_ssl_conf_authmode(&conf_, MBEDTLS_SSL_VERIFY_OPTIONAL);
+  // TLS 1.2 at least (mbedTLS 2.28's default range starts at 1.0).
+  mbedtls_ssl_conf_min_version(&conf_, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
   mbedtls_ssl_conf_ca_chain(&conf_, ca_.get(), nullptr);
   mbedtls_ssl_conf_rng(&conf_, &Drbg::random, rng_.context());
   if (!tls.cert_file.empty()) {

@@ -53,7 +53,9 @@ std::string connect_properties(const ConnectFields& c) {
     put_byte(props, 0x11);
     put_four_byte_int(props, c.session_expiry_s);
   }
-  if (c.receive_maximum != 65535) {
+  // Always sent, 65535 included: mosquitto 2.0 falls back to its own
+  // max_inflight_messages (20 by default) when the property is absent.
+  {
     put_byte(props, 0x21);
     put_two_byte_int(props, c.receive_maximum);
   }

@@ -81,13 +81,15 @@ TEST(MqttPacketEncodeTest, ConnectV311PasswordAloneGetsEmptyUserName) {
                         0, 2, 'f', 'g', 0, 0, 0, 2, 'p', 'w'}));
 }
 
-TEST(MqttPacketEncodeTest, ConnectV5DefaultsLeaveEveryPropertyOut) {
+// Receive Maximum goes out even at its default 65535: without it mosquitto
+// 2.0 caps the in-flight window at its own max_inflight_messages.
+TEST(MqttPacketEncodeTest, ConnectV5DefaultsSendOnlyReceiveMaximum) {
   ConnectFields c;
   c.client_id = "fg";
   c.clean_start = true;
   std::string out;
   encode_connect(c, out);
-  EXPECT_EQ(out, bytes({0x10, 15, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x02, 0, 30, 0, 0, 2, 'f', 'g'}));
+  EXPECT_EQ(out, bytes({0x10, 18, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x02, 0, 30, 3, 0x21, 0xFF, 0xFF, 0, 2, 'f', 'g'}));
 }
 
 TEST(MqttPacketEncodeTest, ConnectV5WithProperties) {

@@ -69,8 +69,13 @@ class TaskQueue {
   TaskQueue(TaskQueueOptions options, const Clock& clock);
 
   // Queues `task` or sheds something per the policy above. Returns false
-  // when `task` itself was shed.
-  bool try_push(Task task);
+  // when `task` itself was shed. With `wake` false a sleeping worker is
+  // not woken: a producer that pushes many tasks in a row (a chunk read
+  // from the socket) calls wake() once at the end instead of waking the
+  // worker (a futex call and a context switch) per task.
+  bool try_push(Task task, bool wake = true);
+  // Wakes the worker if it sleeps with tasks queued.
+  void wake();
 
   // Blocks until a task is ready or the queue is closed and empty.
   std::optional<Task> pop();

@@ -81,6 +81,7 @@ struct MqttIngestStats {
   Counter oversized;            // PUBLISHes over max_packet_bytes, skipped
   Counter protocol_errors;      // connections dropped for a protocol violation
   Counter waits;                // times the handler said kFull (reading paused)
+  Counter handler_errors;       // the handler threw (allocation failure): reading dropped
   Counter bytes_read;
   Counter subscribe_failures;   // filters the broker refused
   Gauge unacknowledged;         // QoS 1 messages handed over, not yet acknowledged
@@ -103,6 +104,10 @@ class MqttIngestConnection {
   MqttIngestConnection& operator=(const MqttIngestConnection&) = delete;
 
   void on_message(Handler h);  // before start()
+  // On the connection's thread after the messages of one read have been
+  // handed over (and before it waits): a handler that defers work per
+  // message (waking the workers) does it here, once per batch.
+  void on_batch_end(std::function<void()> f);  // before start()
   void on_ready(ReadyHandler h);  // before start()
 
   // Before start(), or while running: filters no longer wanted are

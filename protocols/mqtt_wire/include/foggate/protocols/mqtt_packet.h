@@ -59,7 +59,7 @@ struct ConnectFields {
   uint16_t keepalive_s = 30;
   // MQTT 5 only (ignored for 3.1.1):
   uint32_t session_expiry_s = 0;     // 0xFFFFFFFF: never expires
-  uint16_t receive_maximum = 65535;  // QoS 1 publishes the broker may have unacknowledged
+  uint16_t receive_maximum = 65535;  // QoS 1 publishes the broker may have unacknowledged; always sent
   uint32_t maximum_packet_size = 0;  // 0: property left out (no limit announced)
   std::optional<std::string_view> username;
   // 3.1.1 allows a password only after a user name: a password without

@@ -16,8 +16,7 @@ bool has_priority_lane(const IngestSection& in) {
 
 MqttIngress::MqttIngress(const Config& cfg, const protocols::MqttOptions& site, const LiveConfig& live, Ingest& ingest,
                          const Clock& clock)
-    : live_(live), ingest_(ingest), memory_(cfg.gateway.data_dir) {
-  (void)clock;  // the connections keep their own steady time
+    : live_(live), ingest_(ingest), clock_(clock), memory_(cfg.gateway.data_dir) {
   protocols::MqttIngestOptions sub;
   sub.uris = cfg.broker.uris;
   sub.client_id = cfg.broker.client_id;
@@ -34,7 +33,10 @@ MqttIngress::MqttIngress(const Config& cfg, const protocols::MqttOptions& site, 
     prio.client_id = cfg.broker.client_id + "-prio";
     prio.thread_name = "mqtt-ingest-pri";
     priority_lane_.client = std::make_unique<protocols::MqttIngestConnection>(prio);
-    priority_lane_.client->on_ready([this] { priority_lane_.acknowledged = true; });
+    priority_lane_.client->on_ready([this] {
+      priority_lane_.acknowledged = true;
+      start_normal_lane();
+    });
   }
   for (auto* lane : {&normal_lane_, &priority_lane_}) {
     if (!lane->client) continue;
@@ -67,26 +69,41 @@ void MqttIngress::on_ready(std::function<void()> f) {
 }
 
 Result<void> MqttIngress::start() {
-  // The priority lane first: its subscriptions are in place before the
-  // normal lane's backlog starts to flow.
-  for (auto* client : {priority_lane_.client.get(), normal_lane_.client.get()}) {
-    if (client == nullptr) continue;
-    if (auto r = client->start(); !r) return r;
-  }
-  return {};
+  if (!priority_lane_.client) return normal_lane_.client->start();
+  // The priority lane first, and the normal lane once the priority lane's
+  // subscriptions (and so the alarms its session queued) are in: a backlog
+  // queued for the normal lane is read in milliseconds and would otherwise
+  // race the alarms into the workers. A priority lane that cannot connect
+  // holds the normal lane back for kNormalLaneWaitMs at most (tick()).
+  normal_lane_deadline_ms_ = clock_.mono_ms() + kNormalLaneWaitMs;
+  return priority_lane_.client->start();
+}
+
+void MqttIngress::start_normal_lane() {
+  std::lock_guard lock(start_mu_);
+  if (normal_started_ || stopped_) return;
+  normal_started_ = true;
+  if (auto r = normal_lane_.client->start(); !r)
+    log::error("ingest-mqtt", "the normal lane cannot start", {{"detail", r.error().detail}});
 }
 
 void MqttIngress::pause() {
+  {
+    std::lock_guard lock(start_mu_);
+    stopped_ = true;
+  }
   if (priority_lane_.client) priority_lane_.client->pause();
   normal_lane_.client->pause();
 }
 
 void MqttIngress::stop() {
+  pause();
   if (priority_lane_.client) priority_lane_.client->stop();
   normal_lane_.client->stop();
 }
 
 void MqttIngress::tick() {
+  if (priority_lane_.client && clock_.mono_ms() >= normal_lane_deadline_ms_) start_normal_lane();
   for (auto* lane : {&normal_lane_, &priority_lane_}) {
     if (lane->client == nullptr) continue;
     if (lane->acknowledged.exchange(false)) (void)memory_.remember(lane->client->client_id(), lane->filters);

@@ -5,7 +5,8 @@
 // Two lanes: "ingest" (<client_id>, persistent session) holds every filter;
 // when the start configuration has filters with "lane": "priority", they
 // get their own connection "ingest-priority" (<client_id>-prio) and broker
-// queue, so a backlog on the normal lane cannot delay them. A message
+// queue, so a backlog on the normal lane cannot delay them; at start the
+// normal lane connects once the priority lane is subscribed (1 s at most). A message
 // matching a priority filter that also arrives on the normal lane is
 // dropped there and counted (mqtt_lane_duplicates_total).
 //
@@ -30,6 +31,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -85,8 +87,18 @@ class MqttIngress {
   void configure(Lane& lane, std::vector<protocols::MqttSubscription> subs);
   protocols::Admission on_publish(Lane& lane, const protocols::Publish& p, ReceiptPtr receipt, bool again);
 
+  // With a priority lane, the normal lane starts once the priority lane is
+  // subscribed, or after this long (start()).
+  static constexpr int64_t kNormalLaneWaitMs = 1000;
+  void start_normal_lane();  // once; from the priority lane's thread or tick()
+
   const LiveConfig& live_;
   Ingest& ingest_;
+  const Clock& clock_;
+  std::mutex start_mu_;
+  bool normal_started_ = false;  // guarded by start_mu_
+  bool stopped_ = false;         // guarded by start_mu_
+  std::atomic<int64_t> normal_lane_deadline_ms_{0};  // set by start(), read by tick()
   SubscriptionMemory memory_;  // supervisor thread (and the constructor)
   Lane normal_lane_;
   Lane priority_lane_;

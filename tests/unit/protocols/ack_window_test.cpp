@@ -117,6 +117,22 @@ TEST(AckBookTest, ReleaseFromAnEarlierConnectionIsAbandonedNotTaken) {
   EXPECT_EQ(got, Seqs{3});
 }
 
+// Released on the ending connection but never taken: no PUBACK went out,
+// so the broker delivers those again too.
+TEST(AckBookTest, ReleasedButNotTakenWhenTheGenerationEndsIsAbandoned) {
+  AckBook book;
+  const uint32_t old = book.generation();
+  book.release(old, 1);
+  book.release(old, 2);
+  book.next_generation();
+  EXPECT_EQ(book.abandoned().value(), 2u);
+  Seqs got;
+  book.take(got);
+  EXPECT_EQ(got, Seqs{});
+  book.next_generation();
+  EXPECT_EQ(book.abandoned().value(), 2u) << "counted once";
+}
+
 TEST(PubackReceiptTest, LastCopyReleasesOnce) {
   auto book = std::make_shared<AckBook>();
   const uint32_t g = book->generation();

@@ -105,6 +105,16 @@ class MqttIngestAckTest : public ::testing::Test {
            "}";
   }
 
+  // Publishes kReadings QoS 1 readings through `site` (subscribed to the
+  // metrics) and waits until the gateway has detected and forwarded all of
+  // them and holds them unacknowledged.
+  static void hold_readings(Foggate& gw, Probe& site) {
+    publish_readings(site, 0, kReadings);
+    ASSERT_EQ(gw.wait_metric(site, "uplink_accepted_total{priority=normal}", kReadings), kReadings) << gw.log();
+    ASSERT_EQ(gw.wait_metric(site, "detector_evaluations_total", kReadings), kReadings);
+    ASSERT_EQ(gw.metric(site, "mqtt_unacknowledged{client=ingest}"), kReadings);
+  }
+
   TempDir dir_;
   Mosquitto site_;      // keeps sessions across its restarts
   Mosquitto upstream_;  // down unless a test starts it: the spool keeps the batches
@@ -115,12 +125,9 @@ TEST_F(MqttIngestAckTest, Qos1ReadingsStayUnacknowledgedUntilTheirBatchIsCommitt
   gw.start();
   Probe site(site_.uri());
   site.subscribe("foggate/gw1/metrics", 0);
-  publish_readings(site, 0, kReadings);
+  ASSERT_NO_FATAL_FAILURE(hold_readings(gw, site));
   // The batch is sealed and written to the spool, not yet committed.
-  ASSERT_EQ(gw.wait_metric(site, "uplink_accepted_total{priority=normal}", kReadings), kReadings) << gw.log();
-  ASSERT_EQ(gw.wait_metric(site, "detector_evaluations_total", kReadings), kReadings);
   EXPECT_EQ(gw.metric(site, "uplink_uncommitted_messages"), kReadings);
-  EXPECT_EQ(gw.metric(site, "mqtt_unacknowledged{client=ingest}"), kReadings);
   EXPECT_EQ(gw.metric(site, "mqtt_acks_sent_total{client=ingest}"), 0);
 
   site.publish("sensors/door/alarm", reading(kReadings), 1);  // its commit takes the sealed batch along
@@ -141,8 +148,7 @@ TEST_F(MqttIngestAckTest, PubacksLeaveInArrivalOrderAndACleanStopSendsThemAll) {
   {
     Probe site(site_.uri());
     site.subscribe("foggate/gw1/metrics", 0);
-    publish_readings(site, 0, kReadings);
-    ASSERT_EQ(gw.wait_metric(site, "uplink_accepted_total{priority=normal}", kReadings), kReadings) << gw.log();
+    ASSERT_NO_FATAL_FAILURE(hold_readings(gw, site));
     site.publish("sensors/door/alarm", reading(kReadings), 1);
     ASSERT_EQ(gw.wait_metric(site, "spool_batches{priority=critical}", 1), 1) << "the alarm is committed";
     EXPECT_EQ(gw.metric(site, "uplink_uncommitted_messages"), kReadings);
@@ -201,8 +207,7 @@ TEST_F(MqttIngestAckTest, UnacknowledgedReadingsAreRedeliveredAfterABrokerRestar
   {
     Probe sensors(site_.uri());
     sensors.subscribe("foggate/gw1/metrics", 0);
-    publish_readings(sensors, 0, kReadings);
-    ASSERT_EQ(gw.wait_metric(sensors, "mqtt_unacknowledged{client=ingest}", kReadings), kReadings) << gw.log();
+    ASSERT_NO_FATAL_FAILURE(hold_readings(gw, sensors));
   }
   site_.stop();  // the readings are in flight in the broker's session file
   site_.start();

@@ -444,6 +444,8 @@ struct Violation {
   std::string bytes;
   const char* detail;  // expected in the log
 };
+// Names the parameter in test output (and ctest's test names), not its bytes.
+void PrintTo(const Violation& v, std::ostream* os) { *os << v.name; }
 
 class MqttIngestViolationTest : public ::testing::TestWithParam<Violation> {};
 

@@ -17,6 +17,7 @@
 #include <mqtt/async_client.h>
 
 #include "foggate/message/topic.h"
+#include "foggate/protocols/uplink_codec.h"
 
 extern char** environ;
 
@@ -121,6 +122,7 @@ int Process::wait_exit(std::chrono::milliseconds timeout) {
 int Process::stop(std::chrono::milliseconds grace) {
   if (!running()) return WIFEXITED(status_) ? WEXITSTATUS(status_) : 128 + WTERMSIG(status_);
   kill(pid_, SIGTERM);
+  kill(pid_, SIGCONT);  // a frozen process takes the SIGTERM only once thawed
   int code = wait_exit(grace);
   if (code == -1) {
     kill9();
@@ -136,6 +138,14 @@ void Process::kill9() {
   waitpid(pid_, &st, 0);
   status_ = st;
   pid_ = -1;
+}
+
+void Process::freeze() {
+  if (pid_ > 0) kill(pid_, SIGSTOP);
+}
+
+void Process::thaw() {
+  if (pid_ > 0) kill(pid_, SIGCONT);
 }
 
 std::string Process::log() const {
@@ -197,6 +207,24 @@ const std::string& dev_pki() {
   }();
   (void)made;
   return dir.path();
+}
+
+std::string pki(const std::string& file) { return dev_pki() + "/" + file; }
+
+std::string tls_listener_conf(const std::string& server) {
+  return "cafile " + pki("ca.crt") + "\ncertfile " + pki(server + ".crt") + "\nkeyfile " + pki(server + ".key");
+}
+
+std::string password_file(const TempDir& dir, const std::vector<std::pair<std::string, std::string>>& logins) {
+  const std::string path = dir.file("passwd");
+  for (std::size_t i = 0; i < logins.size(); ++i) {
+    std::vector<std::string> argv{"mosquitto_passwd", "-b", path, logins[i].first, logins[i].second};
+    if (i == 0) argv.insert(argv.begin() + 1, "-c");  // creates the file
+    int rc = -1;
+    const auto out = run_command(argv, &rc);
+    if (rc != 0) throw std::runtime_error("mosquitto_passwd failed: " + out);
+  }
+  return path;
 }
 
 struct Probe::Impl : public mqtt::callback {
@@ -345,16 +373,31 @@ void Foggate::hangup() {
   if (proc_) ::kill(proc_->pid(), SIGHUP);
 }
 
+void Foggate::freeze() {
+  if (proc_) proc_->freeze();
+}
+
+void Foggate::thaw() {
+  if (proc_) proc_->thaw();
+}
+
+bool Foggate::log_shows(const std::string& text, std::chrono::milliseconds timeout) const {
+  return eventually([&] { return log().find(text) != std::string::npos; }, timeout);
+}
+
+double metric_in(const std::string& metrics_document, const std::string& key) {
+  auto doc = protocols::parse_json(metrics_document);
+  const auto* metrics = doc ? doc->find("metrics") : nullptr;
+  const auto* v = metrics ? metrics->find(key) : nullptr;
+  return v && v->is_number() ? v->as_number() : -1;
+}
+
 double Foggate::metric(Probe& probe, const std::string& key) {
   const std::string topic = "foggate/" + id_ + "/metrics";
   const std::size_t before = probe.messages(topic).size();
   // A fresh document, published after this call: counters are current.
   if (!probe.wait_count(topic, before + 2, 10s)) return -1;
-  auto doc = protocols::parse_json(probe.messages(topic).back().payload);
-  if (!doc) return -1;
-  const auto* metrics = doc->find("metrics");
-  const auto* v = metrics ? metrics->find(key) : nullptr;
-  return v && v->is_number() ? v->as_number() : -1;
+  return metric_in(probe.messages(topic).back().payload, key);
 }
 
 double Foggate::wait_metric(Probe& probe, const std::string& key, const std::function<bool(double)>& pred) {
@@ -367,6 +410,19 @@ double Foggate::wait_metric(Probe& probe, const std::string& key, const std::fun
     if (pred(v)) break;
   }
   return v;
+}
+
+std::multiset<int> uplink_seqs(const std::vector<Received>& received) {
+  std::multiset<int> out;
+  for (const auto& m : received) {
+    if (m.topic.find("/uplink/") == std::string::npos) continue;
+    auto recs = protocols::decode_batch(m.payload);
+    if (!recs) continue;
+    for (const auto& r : *recs)
+      if (const auto* s = r.find("payload") ? r.find("payload")->find("seq") : nullptr)
+        out.insert(static_cast<int>(s->as_number()));
+  }
+  return out;
 }
 
 std::string run_command(const std::vector<std::string>& argv, int* exit_code, std::chrono::milliseconds timeout) {

@@ -12,7 +12,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eventually.h"
@@ -56,10 +58,13 @@ class Process {
   ~Process();
   pid_t pid() const { return pid_; }
   bool running();
-  // SIGTERM, then wait up to `grace`; SIGKILL after that. Returns the exit status.
+  // SIGTERM, then wait up to `grace`; SIGKILL after that. Returns the exit
+  // status. A frozen process is thawed to take the signal.
   int stop(std::chrono::milliseconds grace = 10s);
   void kill9();
   void hangup();  // SIGHUP: reload credentials
+  void freeze();  // SIGSTOP: the process runs nothing until thaw()
+  void thaw();    // SIGCONT
   // Waits for the process to exit by itself; returns its exit code, or -1 on timeout.
   int wait_exit(std::chrono::milliseconds timeout);
   std::string log() const;
@@ -102,6 +107,15 @@ class Mosquitto {
 // A development PKI made once per test run by certs/make-dev-pki.sh
 // (ca.crt, server.crt, client.crt, other-ca.crt, ...); returns its folder.
 const std::string& dev_pki();
+// A file of that PKI, e.g. pki("ca.crt").
+std::string pki(const std::string& file);
+// mosquitto.conf lines for a TLS listener (BrokerOptions::extra_listener)
+// with the PKI's CA and `server` certificate (a file stem: "server" is
+// valid for localhost).
+std::string tls_listener_conf(const std::string& server = "server");
+// A mosquitto password file in `dir` holding these user name / password
+// pairs (made with mosquitto_passwd); returns its path.
+std::string password_file(const TempDir& dir, const std::vector<std::pair<std::string, std::string>>& logins);
 
 struct Received {
   std::string topic;
@@ -144,6 +158,10 @@ class Foggate {
   int stop();  // SIGTERM
   void kill9();
   void hangup();  // SIGHUP: reload credentials
+  // SIGSTOP / SIGCONT: while frozen the gateway cannot react (e.g. cannot
+  // reconnect), so what the broker does meanwhile happens first for sure.
+  void freeze();
+  void thaw();
   // Replaces the generated "broker" section (JSON object text) before start().
   void set_broker(const std::string& broker_json);
   // Adds members to the generated "ingest" object and to its "coap" object
@@ -159,6 +177,8 @@ class Foggate {
   uint16_t coap_port() const { return coap_port_; }
   const std::string& config_path() const { return config_path_; }
   std::string log() const { return proc_ ? proc_->log() : ""; }
+  // Waits (bounded) until the log contains `text`.
+  bool log_shows(const std::string& text, std::chrono::milliseconds timeout = 10s) const;
   bool running() { return proc_ && proc_->running(); }
   // The newest metrics document's value for `key` (e.g.
   // "messages_malformed_total{source=mqtt}"), waiting for one to arrive.
@@ -186,6 +206,14 @@ class Foggate {
   void write_config();
   std::unique_ptr<Process> proc_;
 };
+
+// The value of `key` in one metrics document (the payload on
+// foggate/<id>/metrics), or -1 when the document or the key is missing.
+double metric_in(const std::string& metrics_document, const std::string& key);
+
+// Every "seq" in the payloads of the uplink batches among `received`
+// (messages on foggate/<id>/uplink/...), duplicates included.
+std::multiset<int> uplink_seqs(const std::vector<Received>& received);
 
 // Runs a command to completion (bounded) and returns its combined output.
 std::string run_command(const std::vector<std::string>& argv, int* exit_code = nullptr,

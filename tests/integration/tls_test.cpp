@@ -11,18 +11,11 @@
 namespace foggate::itest {
 namespace {
 
-std::string pki(const std::string& name) { return dev_pki() + "/" + name; }
-
 // A broker whose second listener speaks TLS with `server` (a file stem in
 // the dev PKI) and requires a client certificate from the dev CA.
 BrokerOptions tls_broker(const std::string& server) {
   return {.name = "upstream",
-          .extra_listener = "cafile " + pki("ca.crt") + "\ncertfile " + pki(server + ".crt") + "\nkeyfile " +
-                            pki(server + ".key") + "\nrequire_certificate true\nallow_anonymous true"};
-}
-
-bool log_contains(Foggate& gw, const std::string& text) {
-  return eventually([&] { return gw.log().find(text) != std::string::npos; }, 10s);
+          .extra_listener = tls_listener_conf(server) + "\nrequire_certificate true\nallow_anonymous true"};
 }
 
 class UplinkTlsTest : public ::testing::Test {
@@ -75,7 +68,7 @@ TEST_F(UplinkTlsTest, ClientCertificateFromOtherCaIsRefusedSpoolKeepsDataUntilRo
   EXPECT_GE(gw.wait_metric(site, "spool_batches{priority=normal}", [](double v) { return v >= 1; }), 1);
   EXPECT_EQ(gw.metric(site, "uplink_connected"), 0);
   EXPECT_TRUE(cloud.messages("foggate/gw1/uplink/#").empty());
-  EXPECT_TRUE(log_contains(gw, "refused our client certificate")) << gw.log();
+  EXPECT_TRUE(gw.log_shows("refused our client certificate")) << gw.log();
 
   // Rotation: the right certificate in place of the wrong one, then SIGHUP.
   std::filesystem::copy_file(pki("client.crt"), dir_.file("gw.crt"), std::filesystem::copy_options::overwrite_existing);
@@ -109,7 +102,7 @@ TEST_F(UplinkTlsTest, NoClientCertificateIsRefused) {
   site.subscribe("foggate/gw1/metrics", 0);
   EXPECT_GE(gw.wait_metric(site, "uplink_connect_failures_total", [](double v) { return v >= 1; }), 1) << gw.log();
   EXPECT_EQ(gw.metric(site, "uplink_connected"), 0);
-  EXPECT_TRUE(log_contains(gw, "refused to go on without a client certificate")) << gw.log();
+  EXPECT_TRUE(gw.log_shows("refused to go on without a client certificate")) << gw.log();
 }
 
 TEST_F(UplinkTlsTest, CertificateExpiringWithinTheWindowRaisesAWarningAlert) {
@@ -149,7 +142,7 @@ TEST_P(UplinkBadServerTest, IsRefusedAndReported) {
   EXPECT_GE(gw.wait_metric(site, "uplink_connect_failures_total", [](double v) { return v >= 1; }), 1) << gw.log();
   EXPECT_GE(gw.wait_metric(site, "spool_batches{priority=normal}", [](double v) { return v >= 1; }), 1);
   EXPECT_EQ(gw.metric(site, "uplink_connected"), 0);
-  EXPECT_TRUE(log_contains(gw, GetParam().why)) << gw.log();
+  EXPECT_TRUE(gw.log_shows(GetParam().why)) << gw.log();
   EXPECT_TRUE(cloud.messages("foggate/gw1/uplink/#").empty());
 }
 
@@ -168,11 +161,9 @@ INSTANTIATE_TEST_SUITE_P(Certificates, UplinkBadServerTest,
 class SiteAuthTest : public ::testing::Test {
  protected:
   SiteAuthTest() {
-    int rc = -1;
-    const auto out = run_command({"mosquitto_passwd", "-b", "-c", dir_.file("passwd"), "gw", kPassword}, &rc);
-    if (rc != 0) throw std::runtime_error("mosquitto_passwd failed: " + out);
     site_ = std::make_unique<Mosquitto>(
-        dir_, BrokerOptions{.extra_listener = "password_file " + dir_.file("passwd") + "\nallow_anonymous false"});
+        dir_, BrokerOptions{.extra_listener = "password_file " + password_file(dir_, {{"gw", kPassword}}) +
+                                              "\nallow_anonymous false"});
   }
 
   std::string broker_json(const std::string& credentials) const {
@@ -195,7 +186,7 @@ TEST_F(SiteAuthTest, PasswordFromFileConnectsAndIsNeverLogged) {
   site.publish("sensors/dev-1/temp", R"({"t":1})");
   EXPECT_EQ(gw.wait_metric(site, "messages_received_total{source=mqtt}", 1), 1);
   gw.hangup();  // a reload re-reads the file and reconnects
-  EXPECT_TRUE(log_contains(gw, "credentials reloaded"));
+  EXPECT_TRUE(gw.log_shows("credentials reloaded"));
   EXPECT_GE(gw.wait_metric(site, "mqtt_connects_total{client=ingest}", [](double v) { return v >= 2; }), 2);
   gw.stop();
   EXPECT_EQ(gw.log().find(kPassword), std::string::npos);
@@ -215,7 +206,7 @@ TEST_F(SiteAuthTest, WrongPasswordIsRefusedReportedAndNotLogged) {
   Foggate gw(dir_, *site_, "");
   gw.set_broker(broker_json(R"("password_file":")" + dir_.file("gw.pass") + "\""));
   gw.start(false);
-  EXPECT_TRUE(log_contains(gw, "cannot connect")) << gw.log();
+  EXPECT_TRUE(gw.log_shows("cannot connect")) << gw.log();
   EXPECT_TRUE(gw.running());
   gw.stop();
   EXPECT_EQ(gw.log().find("not-the-password-77"), std::string::npos);
@@ -225,7 +216,7 @@ TEST_F(SiteAuthTest, MissingPasswordFileStopsStartWithItsName) {
   Foggate gw(dir_, *site_, "");
   gw.set_broker(broker_json(R"("password_file":")" + dir_.file("absent.pass") + "\""));
   gw.start(false);
-  EXPECT_TRUE(log_contains(gw, "absent.pass cannot be read")) << gw.log();
+  EXPECT_TRUE(gw.log_shows("absent.pass cannot be read")) << gw.log();
 }
 
 TEST_F(SiteAuthTest, CheckNeverPrintsAnInlinePassword) {

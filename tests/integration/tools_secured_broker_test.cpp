@@ -9,26 +9,17 @@
 namespace foggate::itest {
 namespace {
 
-std::string pki(const std::string& name) { return dev_pki() + "/" + name; }
-
 class ToolsSecuredBrokerTest : public ::testing::Test {
  protected:
   ToolsSecuredBrokerTest() {
-    for (const auto& [user, password] : {std::pair{"gw", kGatewayPassword}, std::pair{"operator", kOperatorPassword}}) {
-      int rc = -1;
-      std::vector<std::string> argv{"mosquitto_passwd", "-b", dir_.file("passwd"), user, password};
-      if (std::string(user) == "gw") argv.insert(argv.begin() + 1, "-c");  // creates the file
-      const auto out = run_command(argv, &rc);
-      if (rc != 0) throw std::runtime_error("mosquitto_passwd failed: " + out);
-    }
+    const auto passwd = password_file(dir_, {{"gw", kGatewayPassword}, {"operator", kOperatorPassword}});
     dir_.write("gw.pass", std::string(kGatewayPassword) + "\n");
     dir_.write("operator.pass", std::string(kOperatorPassword) + "\n");
     // The second listener: TLS with the dev PKI's server certificate, and a
     // login; probes keep the plain anonymous one.
     site_ = std::make_unique<Mosquitto>(
-        dir_, BrokerOptions{.extra_listener = "cafile " + pki("ca.crt") + "\ncertfile " + pki("server.crt") +
-                                              "\nkeyfile " + pki("server.key") + "\npassword_file " +
-                                              dir_.file("passwd") + "\nallow_anonymous false"});
+        dir_, BrokerOptions{.extra_listener = tls_listener_conf() + "\npassword_file " + passwd +
+                                              "\nallow_anonymous false"});
   }
 
   std::string secured_uri() const { return "ssl://localhost:" + std::to_string(site_->extra_port()); }

@@ -37,22 +37,8 @@ class UplinkTest : public ::testing::Test {
                    R"({"t":)" + std::to_string(20 + i % 10) + R"(.25,"seq":)" + std::to_string(i) + "}");
   }
 
-  // Every "seq" found in the decoded batches among `received`.
-  static std::multiset<int> seqs(const std::vector<Received>& received) {
-    std::multiset<int> out;
-    for (const auto& m : received) {
-      if (!m.topic.starts_with("foggate/gw1/uplink/")) continue;
-      auto recs = protocols::decode_batch(m.payload);
-      if (!recs) continue;
-      for (const auto& r : *recs)
-        if (const auto* s = r.find("payload") ? r.find("payload")->find("seq") : nullptr)
-          out.insert(static_cast<int>(s->as_number()));
-    }
-    return out;
-  }
-
   static bool all_arrived(const std::vector<Received>& received, int n) {
-    auto got = seqs(received);
+    auto got = uplink_seqs(received);
     for (int i = 0; i < n; ++i)
       if (!got.contains(i)) return false;
     return true;
@@ -61,7 +47,7 @@ class UplinkTest : public ::testing::Test {
   bool wait_all(Probe& cloud, int n) {
     // The predicate runs under the probe's lock: use what it is given.
     if (cloud.wait_for([&](const std::vector<Received>& all) { return all_arrived(all, n); }, 60s)) return true;
-    auto got = seqs(cloud.messages());
+    auto got = uplink_seqs(cloud.messages());
     std::string missing;
     for (int i = 0; i < n; ++i)
       if (!got.contains(i)) missing += std::to_string(i) + " ";

@@ -26,6 +26,7 @@ void AckBook::take(std::vector<uint64_t>& released) {
 void AckBook::next_generation() {
   std::lock_guard lock(mu_);
   ++generation_;
+  abandoned_.add(released_.size());
   released_.clear();
 }
 

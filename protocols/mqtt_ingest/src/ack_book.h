@@ -35,7 +35,9 @@ class AckBook {
   // Connection thread: clears the wake-up and takes the released
   // sequence numbers of the current generation.
   void take(std::vector<uint64_t>& released);
-  // Connection thread, at each new connection: earlier receipts go stale.
+  // Connection thread, when a connection ends (and at each new one):
+  // earlier receipts go stale. Released ones not yet taken count as
+  // abandoned, as does every later release of an earlier generation.
   void next_generation();
   uint32_t generation() const;
 

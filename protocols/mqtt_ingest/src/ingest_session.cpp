@@ -24,6 +24,9 @@ void MqttIngestConnection::Impl::run() {
       const bool clean_stop = session();
       transport.reset();
       connected = false;
+      // At once, not at the next connect: a receipt released meanwhile
+      // acknowledges nothing and counts as abandoned.
+      book->next_generation();
       if (clean_stop) break;
     }
     if (stopping) break;
@@ -33,7 +36,7 @@ void MqttIngestConnection::Impl::run() {
       pollfd p{book->wake_fd(), POLLIN, 0};
       (void)::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
       std::vector<uint64_t> ignored;
-      book->take(ignored);  // receipts of the lost connection: abandoned already
+      book->take(ignored);  // clears the wake-up: receipts of the lost connection are counted abandoned
     }
   }
 }

@@ -152,7 +152,7 @@ TEST_F(UplinkTest, KillNineUnderSteadyQos1LoadLosesNoReading) {
   gw.start();
   sensors.join();
   EXPECT_TRUE(wait_all(*c, kReadings)) << gw.log();
-  const auto got = seqs(c->messages());
+  const auto got = uplink_seqs(c->messages());
   RecordProperty("duplicates", static_cast<int>(got.size()) - kReadings);
 }
 

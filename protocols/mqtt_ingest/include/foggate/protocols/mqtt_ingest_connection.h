@@ -77,7 +77,6 @@ struct MqttIngestStats {
   Counter redelivered;          // of those, with DUP set (a QoS 1 resend after a reconnect)
   Counter acks_sent;            // PUBACKs written
   Counter ack_writes;           // writes that carried them
-  Counter acks_abandoned;       // receipts released after their connection ended: redelivered
   Counter oversized;            // PUBLISHes over max_packet_bytes, skipped
   Counter protocol_errors;      // connections dropped for a protocol violation
   Counter waits;                // times the handler said kFull (reading paused)

@@ -134,13 +134,16 @@ using testing_support::eventually;
 struct SocketMemory {
   uint32_t queued_bytes = 0;
   uint32_t drops = 0;
+  // False where SO_MEMINFO gives less than the whole array: qemu-user (the
+  // arm64 unit tests in scripts/package.sh) copies back only its first word.
+  bool complete = false;
 };
 
 SocketMemory socket_memory(int fd) {
   std::array<uint32_t, SK_MEMINFO_VARS> info{};
   socklen_t len = sizeof info;
   if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, info.data(), &len) != 0) return {};
-  return {info[SK_MEMINFO_RMEM_ALLOC], info[SK_MEMINFO_DROPS]};
+  return {info[SK_MEMINFO_RMEM_ALLOC], info[SK_MEMINFO_DROPS], len == sizeof info};
 }
 
 std::size_t receive_buffer(int fd) {
@@ -232,6 +235,7 @@ TEST_F(CoapServerReceiveBuffer, TheSocketGetsWhatTheKernelAllowsAndTheGaugeSaysS
 TEST_F(CoapServerReceiveBuffer, ABurstThatFitsTheBufferLosesNothing) {
   constexpr uint32_t kBurst = 2000;
   open(4 << 20);
+  if (!socket_memory(server_fd_).complete) GTEST_SKIP() << "SO_MEMINFO returns a short array here (qemu-user)";
   // The first request tells what the kernel charges for one.
   send_requests(1);
   ASSERT_TRUE(eventually([&] { return socket_memory(server_fd_).queued_bytes > 0; }, 10s));
@@ -261,6 +265,7 @@ TEST_F(CoapServerReceiveBuffer, ABurstThatFitsTheBufferLosesNothing) {
 
 TEST_F(CoapServerReceiveBuffer, ABurstOverASmallBufferIsCountedAsDrops) {
   open(64 * 1024);  // ~80 requests
+  if (!socket_memory(server_fd_).complete) GTEST_SKIP() << "SO_MEMINFO returns a short array here (qemu-user)";
   send_requests(2000);
   ASSERT_TRUE(eventually([&] { return socket_memory(server_fd_).drops > 0; }, 10s));
   // The first poll samples the kernel's drop count into the stats.

@@ -59,6 +59,9 @@ void parse_every_way(const PacketView& p, SplitStatus status) {
           for (uint8_t code : s->codes) (void)suback_code_text(code);
         }
         break;
+      case PacketType::kPuback:
+        if (auto a = parse_puback(v, p); a && a->packet_id == 0) __builtin_trap();
+        break;
       case PacketType::kUnsuback:
         if (auto u = parse_unsuback(v, p); u && u->packet_id == 0) __builtin_trap();
         break;

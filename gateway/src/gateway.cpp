@@ -94,10 +94,9 @@ Result<void> Gateway::Impl::build() {
   pub.client_id = cfg.broker.client_id + "-pub";
   pub.clean_session = true;
   pub.keepalive_s = cfg.broker.keepalive_s;
-  pub.will = Presence::will(cfg.gateway.id);
   publisher = std::make_unique<protocols::MqttClient>(pub, clock);
-  presence = std::make_unique<Presence>(cfg.gateway.id, clock.wall_ms(), *publisher, notifier);
-  publisher->on_connected([this](bool) { presence->on_publisher_connected(); });
+  const int64_t started_wall_ms = clock.wall_ms();
+  presence = std::make_unique<Presence>(cfg.gateway.id, started_wall_ms, *publisher, notifier);
   if (remote) {
     // Retained sections arrive on every (re)subscribe; unchanged ones are no-ops.
     std::vector<protocols::MqttSubscription> config_topics;
@@ -116,7 +115,8 @@ Result<void> Gateway::Impl::build() {
   ingest->set_offload([this](std::shared_ptr<const Message> m, Priority p) {
     (void)workers->forward_sink()->forward(std::move(m), p, routing::kForwardOffloaded);
   });
-  mqtt = std::make_unique<MqttIngress>(cfg, site, live, *ingest, clock);
+  mqtt = std::make_unique<MqttIngress>(cfg, site, live, *ingest, clock,
+                                       Presence::announcement(cfg.gateway.id, started_wall_ms));
   mqtt->on_ready([this] { presence->on_ingest_ready(); });
   coap = std::make_unique<CoapIngress>(*ingest);
   presence->watch(*mqtt, *workers);
@@ -310,14 +310,17 @@ void Gateway::stop() {
   if (g.workers) g.workers->close_and_join();
   // 3. The uplink seals and commits what the workers forwarded.
   g.uplink.stop();
-  // 4. Every reading is now safe: the last PUBACKs, then disconnect.
-  if (g.mqtt) g.mqtt->stop();
-  // 5. Presence and the last metrics, then disconnect (waits for in-flight QoS 1).
+  // 4. Every reading is now safe: the last PUBACKs, "offline" on the
+  //    status topic, then disconnect.
+  if (g.mqtt) {
+    if (g.started) g.presence->publish_offline(g.clock.wall_ms());
+    g.mqtt->stop();
+  }
+  // 5. The last metrics, then disconnect (waits for in-flight QoS 1).
   if (g.publisher) {
     if (g.started) {
       g.workers->roll_wait_window();
       g.metrics.publish(*g.publisher, g.clock.wall_ms());
-      g.presence->publish_offline(g.clock.wall_ms());
     }
     g.publisher->stop(3000);
   }

@@ -1,7 +1,7 @@
 // MqttIngestConnection in this process against a real mosquitto: what the
 // gateway does not show from outside, the handler's side. A refused
 // message is offered again, and the broker keeps to the announced Receive
-// Maximum. (Receipts released after their connection ended:
+// Maximum. The connection carries its owner's presence. (Receipts released after their connection ended:
 // tests/regress/abandoned_receipts_uncounted_while_disconnected_test.cpp.)
 #include "foggate/protocols/mqtt_ingest_connection.h"
 
@@ -152,6 +152,29 @@ TEST_F(MqttIngestConnectionTest, ReceiveMaximumIsTheFirstWindowTheBrokerSends) {
       },
       10s));
   EXPECT_EQ(inbox_.taken_count(), kMessages + 1u);
+}
+
+// The status rides the connection it describes: once the ready handler has
+// run, a new subscriber finds "online" retained; after a clean stop (no
+// Will then) it finds the farewell instead. Both protocol versions. (The
+// Will on a lost connection: AlertsTest, with a kill -9.)
+TEST_F(MqttIngestConnectionTest, PresenceIsRetainedOnlineWhenReadyAndTheFarewellAfterAStop) {
+  auto retained_status = [&](const std::string& payload) {
+    Probe late(site_.uri());
+    late.subscribe("gw/status");
+    return late.wait_for(
+        [&](const std::vector<Received>& all) { return !all.empty() && all.back().payload == payload && all.back().retained; },
+        10s);
+  };
+  for (auto version : {protocols::MqttVersion::kV311, protocols::MqttVersion::kV5}) {
+    SCOPED_TRACE(version == protocols::MqttVersion::kV5 ? "MQTT 5" : "MQTT 3.1.1");
+    open({.version = version, .presence = protocols::MqttPresence{"gw/status", "online", "lost"}});
+    EXPECT_TRUE(retained_status("online"));
+    conn_->set_farewell("stopped");
+    conn_->stop();
+    EXPECT_TRUE(retained_status("stopped"));
+    EXPECT_EQ(metric("mqtt_presence_refused_total"), 0);
+  }
 }
 
 }  // namespace

@@ -4,19 +4,13 @@
 
 namespace foggate::gateway {
 
-protocols::MqttWill Presence::will(const std::string& gateway_id) {
-  return {status_topic(gateway_id), status_json(gateway_id, "offline", "connection lost", 0), 1, true};
+protocols::MqttPresence Presence::announcement(const std::string& gateway_id, int64_t started_ms) {
+  return {status_topic(gateway_id), status_json(gateway_id, "online", "", started_ms),
+          status_json(gateway_id, "offline", "connection lost", 0)};
 }
 
 void Presence::on_ingest_ready() {
   ingest_ready_ = true;
-  announce_online();
-}
-
-// Called from either client's Paho thread.
-void Presence::announce_online() {
-  if (!ingest_ready_ || !publisher_.connected()) return;
-  (void)publisher_.publish(status_topic(id_), status_json(id_, "online", "", started_ms_), 1, true);
   announced_ = true;
 }
 
@@ -47,7 +41,7 @@ void Presence::reload_finished(int64_t now_ms) {
 }
 
 void Presence::publish_offline(int64_t now_wall_ms) {
-  (void)publisher_.publish(status_topic(id_), status_json(id_, "offline", "stopped", now_wall_ms), 1, true);
+  ingress_->set_farewell(status_json(id_, "offline", "stopped", now_wall_ms));
 }
 
 // The short human state for systemd's STATUS= (systemctl status).

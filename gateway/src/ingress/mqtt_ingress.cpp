@@ -15,7 +15,7 @@ bool has_priority_lane(const IngestSection& in) {
 }  // namespace
 
 MqttIngress::MqttIngress(const Config& cfg, const protocols::MqttOptions& site, const LiveConfig& live, Ingest& ingest,
-                         const Clock& clock)
+                         const Clock& clock, protocols::MqttPresence presence)
     : live_(live), ingest_(ingest), clock_(clock), memory_(cfg.gateway.data_dir) {
   protocols::MqttIngestOptions sub;
   sub.uris = cfg.broker.uris;
@@ -27,7 +27,9 @@ MqttIngress::MqttIngress(const Config& cfg, const protocols::MqttOptions& site, 
   sub.username = site.username;
   sub.password = site.password;
   sub.tls = site.tls;
-  normal_lane_.client = std::make_unique<protocols::MqttIngestConnection>(sub);
+  protocols::MqttIngestOptions normal = sub;
+  normal.presence = std::move(presence);
+  normal_lane_.client = std::make_unique<protocols::MqttIngestConnection>(std::move(normal));
   if (has_priority_lane(cfg.ingest)) {
     protocols::MqttIngestOptions prio = sub;
     prio.client_id = cfg.broker.client_id + "-prio";

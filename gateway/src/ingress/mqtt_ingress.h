@@ -21,6 +21,10 @@
 // worker queue is full waits here, parked, while its connection stops
 // reading (TCP backpressure) and offers it again.
 //
+// The normal lane carries foggate's presence (protocols::MqttPresence):
+// its Will says "offline", it publishes "online" once subscribed (so after
+// the priority lane is too) and the farewell at stop.
+//
 // Threads: on_publish runs on each lane's connection thread and touches
 // only its Lane's parked message, Ingest (thread-safe), the live Config
 // snapshot and counters. Everything else is called from the gateway's
@@ -50,9 +54,10 @@ namespace foggate::gateway {
 class MqttIngress {
  public:
   // `site`: connection settings shared with the publisher (URIs, user
-  // name, password, TLS). The clients are created here, started by start().
+  // name, password, TLS). `presence`: what the normal lane announces. The
+  // clients are created here, started by start().
   MqttIngress(const Config& cfg, const protocols::MqttOptions& site, const LiveConfig& live, Ingest& ingest,
-              const Clock& clock);
+              const Clock& clock, protocols::MqttPresence presence);
   ~MqttIngress();
 
   // Called on the normal lane's thread each time its subscriptions are
@@ -71,6 +76,8 @@ class MqttIngress {
   // opens only at start.
   void set_filters(const IngestSection& in);
   void renew_credentials(const protocols::MqttOptions& site);
+  // The status document published in place of "online" at stop(). Any thread.
+  void set_farewell(std::string payload) { normal_lane_.client->set_farewell(std::move(payload)); }
   void collect(MetricSink& out) const;
 
  private:

@@ -302,10 +302,6 @@ Result<void> MqttClient::start() {
     co.set_connect_timeout(options_.connect_timeout_s);
     co.set_automatic_reconnect(false);
     if (options_.uris.size() > 1) co.set_servers(mqtt::string_collection::create(options_.uris));
-    if (!options_.will.topic.empty()) {
-      co.set_will(mqtt::will_options(options_.will.topic, options_.will.payload, options_.will.qos,
-                                     options_.will.retained));
-    }
     if (auto r = set_credentials(co); !r) return r;
     paho_ = std::move(p);
   } catch (const std::exception& e) {

@@ -28,6 +28,7 @@ bool MqttIngestConnection::Impl::session() {
       collect_acks();
       if (auto r = flush(); !r) return true;
       if ((window.size() == 0 && out.empty()) || now >= stop_deadline) {
+        say_farewell();
         encode_disconnect(version, out);
         (void)flush();
         transport->shutdown();
@@ -195,9 +196,16 @@ Result<bool> MqttIngestConnection::Impl::dispatch(const PacketView& p) {
                    {{"client_id", opt.client_id}, {"filter", it->second}, {"reason", suback_code_text(code)}});
       }
       awaiting_suback.erase(it);
-      if (awaiting_suback.empty() && !ready_told) {
-        ready_told = true;
-        if (on_ready) on_ready();
+      if (awaiting_suback.empty() && !ready_told) tell_ready();
+      return true;
+    }
+    case PacketType::kPuback: {  // to a presence publish
+      auto a = parse_puback(version, p);
+      if (!a) return unexpected(a.error());
+      if (a->reason >= 0x80) {
+        stats.presence_refused.add();
+        log::warn_once("mqtt-ingest", "presence_refused", "the broker refused the status document (check its ACL)",
+                       {{"client_id", opt.client_id}, {"reason", suback_code_text(a->reason)}});
       }
       return true;
     }

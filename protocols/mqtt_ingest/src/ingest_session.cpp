@@ -89,6 +89,7 @@ bool MqttIngestConnection::Impl::connect_once() {
                   .maximum_packet_size = opt.max_packet_bytes};
   if (!username.empty()) c.username = username;
   if (!password.empty()) c.password = password;
+  if (opt.presence) c.will = WillFields{opt.presence->topic, opt.presence->will, true};
   encode_connect(c, out);
   // The CONNECT holds the password: once written (or not), the buffer's
   // memory is overwritten.
@@ -204,6 +205,25 @@ bool MqttIngestConnection::Impl::connect_once() {
               {{"client_id", opt.client_id}, {"filters", std::to_string(forget.size())}});
   sync_subscriptions();
   return true;
+}
+
+// Every subscription answered: "online" goes out before the owner hears
+// of it, on the same connection, so nothing can announce a connection
+// that is not there.
+void MqttIngestConnection::Impl::tell_ready() {
+  ready_told = true;
+  if (opt.presence) encode_publish(version, next_packet_id(), opt.presence->topic, opt.presence->online, true, out);
+  if (on_ready) on_ready();
+}
+
+// In place of "online" at stop: a clean DISCONNECT sends no Will.
+void MqttIngestConnection::Impl::say_farewell() {
+  std::string payload;
+  {
+    std::lock_guard lock(mu);
+    payload = farewell;
+  }
+  if (opt.presence && !payload.empty()) encode_publish(version, next_packet_id(), opt.presence->topic, payload, true, out);
 }
 
 uint16_t MqttIngestConnection::Impl::next_packet_id() {

@@ -40,6 +40,7 @@ struct MqttIngestConnection::Impl {
   bool wanted_changed = false;           // guarded by mu
   bool credentials_changed = false;      // guarded by mu
   std::string last_error;                // guarded by mu
+  std::string farewell;                  // guarded by mu
   std::jthread thread;
 
   // ---- The connection's thread only ----
@@ -77,6 +78,8 @@ struct MqttIngestConnection::Impl {
   void collect_acks();
   Result<void> flush();
   void sync_subscriptions();
+  void tell_ready();
+  void say_farewell();
   uint16_t next_packet_id();
   void sent_now() { last_sent_ms = steady_ms(); }
 };

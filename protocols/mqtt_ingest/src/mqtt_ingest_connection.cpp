@@ -55,6 +55,11 @@ Result<void> MqttIngestConnection::start() {
   return {};
 }
 
+void MqttIngestConnection::set_farewell(std::string payload) {
+  std::lock_guard lock(impl_->mu);
+  impl_->farewell = std::move(payload);
+}
+
 void MqttIngestConnection::pause() { impl_->paused = true; }
 
 void MqttIngestConnection::stop(int timeout_ms) {
@@ -96,6 +101,7 @@ void MqttIngestConnection::collect(MetricSink& out, const std::string& role) con
   add("mqtt_ingest_waits_total", static_cast<double>(s.waits.value()));
   add("mqtt_handler_errors_total", static_cast<double>(s.handler_errors.value()));
   add("mqtt_subscribe_failures_total", static_cast<double>(s.subscribe_failures.value()));
+  if (impl_->opt.presence) add("mqtt_presence_refused_total", static_cast<double>(s.presence_refused.value()));
   add("mqtt_unacknowledged", static_cast<double>(s.unacknowledged.value()));
   add("mqtt_bytes_read_total", static_cast<double>(s.bytes_read.value()));
 }

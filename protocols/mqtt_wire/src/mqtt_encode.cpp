@@ -68,6 +68,9 @@ std::string connect_properties(const ConnectFields& c) {
 
 constexpr uint8_t kUsernameFlag = 0x80;
 constexpr uint8_t kPasswordFlag = 0x40;
+constexpr uint8_t kWillRetainFlag = 0x20;
+constexpr uint8_t kWillQos1Flag = 0x08;  // Will QoS in bits 3-4
+constexpr uint8_t kWillFlag = 0x04;
 constexpr uint8_t kCleanStartFlag = 0x02;  // "Clean Session" in 3.1.1
 
 }  // namespace
@@ -83,6 +86,10 @@ void encode_connect(const ConnectFields& c, std::string& out) {
   if (c.clean_start) flags |= kCleanStartFlag;
   if (username) flags |= kUsernameFlag;
   if (c.password) flags |= kPasswordFlag;
+  if (c.will) {
+    flags |= kWillFlag | kWillQos1Flag;
+    if (c.will->retain) flags |= kWillRetainFlag;
+  }
 
   std::string body;
   put_string(body, "MQTT");
@@ -95,6 +102,11 @@ void encode_connect(const ConnectFields& c, std::string& out) {
     body += props;
   }
   put_string(body, c.client_id);
+  if (c.will) {
+    if (v5) put_varint(body, 0);  // no Will properties
+    put_string(body, c.will->topic);
+    put_string(body, c.will->payload);  // Binary Data: the same layout
+  }
   if (username) put_string(body, *username);
   if (c.password) put_string(body, *c.password);
   put_packet(0x10, body, out);
@@ -120,6 +132,17 @@ void encode_unsubscribe(MqttVersion v, uint16_t packet_id, std::string_view filt
   if (v == MqttVersion::kV5) put_varint(body, 0);  // no properties
   put_string(body, filter);
   put_packet(0xA2, body, out);
+}
+
+void encode_publish(MqttVersion v, uint16_t packet_id, std::string_view topic, std::string_view payload, bool retain,
+                    std::string& out) {
+  assert(packet_id != 0);
+  std::string body;
+  put_string(body, topic);
+  put_two_byte_int(body, packet_id);
+  if (v == MqttVersion::kV5) put_varint(body, 0);  // no properties
+  body.append(payload);
+  put_packet(static_cast<uint8_t>(0x32 | (retain ? 0x01 : 0x00)), body, out);  // QoS 1
 }
 
 void encode_puback(uint16_t packet_id, std::string& out) {

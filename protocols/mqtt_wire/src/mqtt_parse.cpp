@@ -55,6 +55,7 @@ Result<void> check_codes(std::string_view codes, std::span<const uint8_t> allowe
 constexpr std::array<uint8_t, 4> kSubackCodesV311{0x00, 0x01, 0x02, 0x80};
 constexpr std::array<uint8_t, 12> kSubackCodesV5{0x00, 0x01, 0x02, 0x80, 0x83, 0x87,
                                                  0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2};
+constexpr std::array<uint8_t, 9> kPubackCodesV5{0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99};
 constexpr std::array<uint8_t, 7> kUnsubackCodesV5{0x00, 0x11, 0x80, 0x83, 0x87, 0x8F, 0x91};
 
 Result<void> check_topic_name(std::string_view topic) {
@@ -207,6 +208,33 @@ Result<Disconnect> parse_disconnect(MqttVersion v, const PacketView& p) {
   if (auto ok = expect_end(in, PacketType::kDisconnect); !ok) return unexpected(ok.error());
   d.reason_string = props->reason_string;
   return d;
+}
+
+// MQTT 5 leaves the reason out for Success (length 2) and the properties
+// out when there are none (length 3).
+Result<Puback> parse_puback(MqttVersion v, const PacketView& p) {
+  if (auto ok = expect_type(p, PacketType::kPuback); !ok) return unexpected(ok.error());
+  if (v == MqttVersion::kV311)
+    if (auto ok = expect_size(p, 2); !ok) return unexpected(ok.error());
+  WireReader in(p.body);
+  auto id = read_packet_id(in, PacketType::kPuback);
+  if (!id) return unexpected(id.error());
+  Puback a;
+  a.packet_id = *id;
+  if (v == MqttVersion::kV5 && in.left() > 0) {
+    if (auto ok = check_codes(in.rest().substr(0, 1), kPubackCodesV5, PacketType::kPuback); !ok)
+      return unexpected(ok.error());
+    auto reason = in.byte("PUBACK reason code");
+    if (!reason) return unexpected(reason.error());
+    a.reason = *reason;
+    if (in.left() > 0) {
+      auto props = read_properties(in, PacketType::kPuback);
+      if (!props) return unexpected(props.error());
+      a.reason_string = props->reason_string;
+    }
+    if (auto ok = expect_end(in, PacketType::kPuback); !ok) return unexpected(ok.error());
+  }
+  return a;
 }
 
 Result<void> check_pingresp(const PacketView& p) {

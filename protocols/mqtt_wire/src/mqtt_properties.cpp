@@ -10,6 +10,7 @@ enum class ValueType : uint8_t { kByte, kTwoByteInt, kFourByteInt, kVarint, kUtf
 constexpr uint16_t bit(PacketType t) { return static_cast<uint16_t>(1u << static_cast<uint8_t>(t)); }
 constexpr uint16_t kConnack = bit(PacketType::kConnack);
 constexpr uint16_t kPublish = bit(PacketType::kPublish);
+constexpr uint16_t kPuback = bit(PacketType::kPuback);
 constexpr uint16_t kSuback = bit(PacketType::kSuback);
 constexpr uint16_t kUnsuback = bit(PacketType::kUnsuback);
 constexpr uint16_t kDisconnect = bit(PacketType::kDisconnect);
@@ -48,13 +49,13 @@ constexpr PropertySpec kProperties[] = {
     {0x19, "Request Response Information", ValueType::kByte, kNeverToClient},
     {0x1A, "Response Information", ValueType::kUtf8, kConnack},
     {0x1C, "Server Reference", ValueType::kUtf8, kConnack | kDisconnect},
-    {0x1F, "Reason String", ValueType::kUtf8, kConnack | kSuback | kUnsuback | kDisconnect},
+    {0x1F, "Reason String", ValueType::kUtf8, kConnack | kPuback | kSuback | kUnsuback | kDisconnect},
     {0x21, "Receive Maximum", ValueType::kTwoByteInt, kConnack, false, 1},
     {0x22, "Topic Alias Maximum", ValueType::kTwoByteInt, kConnack},
     {0x23, "Topic Alias", ValueType::kTwoByteInt, kPublish, false, 1},
     {0x24, "Maximum QoS", ValueType::kByte, kConnack, false, 0, 1},
     {0x25, "Retain Available", ValueType::kByte, kConnack, false, 0, 1},
-    {0x26, "User Property", ValueType::kUtf8Pair, kConnack | kPublish | kSuback | kUnsuback | kDisconnect, true},
+    {0x26, "User Property", ValueType::kUtf8Pair, kConnack | kPublish | kPuback | kSuback | kUnsuback | kDisconnect, true},
     {0x27, "Maximum Packet Size", ValueType::kFourByteInt, kConnack, false, 1},
     {0x28, "Wildcard Subscription Available", ValueType::kByte, kConnack, false, 0, 1},
     {0x29, "Subscription Identifier Available", ValueType::kByte, kConnack, false, 0, 1},

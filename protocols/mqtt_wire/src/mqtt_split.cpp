@@ -32,6 +32,7 @@ Result<void> check_fixed_header(uint8_t type, uint8_t flags) {
     case PacketType::kConnack:
     case PacketType::kSuback:
     case PacketType::kUnsuback:
+    case PacketType::kPuback:
     case PacketType::kPingresp:
     case PacketType::kDisconnect:
       if (flags != 0) return refuse(type, "fixed-header flags " + hex_code(flags) + ", must be 0");
@@ -41,8 +42,6 @@ Result<void> check_fixed_header(uint8_t type, uint8_t flags) {
     case PacketType::kUnsubscribe:
     case PacketType::kPingreq:
       return refuse(type, "a server never sends one to a client");
-    case PacketType::kPuback:
-      return refuse(type, "foggate never publishes on the ingest connection, so nothing awaits one");
     case PacketType::kPubrec:
     case PacketType::kPubrel:
     case PacketType::kPubcomp:

@@ -108,6 +108,45 @@ TEST(MqttPacketEncodeTest, ConnectV5WithProperties) {
                         0, 2, 'f', 'g', 0, 1, 'u'}));
 }
 
+// The presence Will: QoS 1, retained, after the client id and before the
+// user name.
+TEST(MqttPacketEncodeTest, ConnectWithWillBothVersions) {
+  ConnectFields c;
+  c.version = MqttVersion::kV311;
+  c.client_id = "fg";
+  c.username = "u";
+  c.will = WillFields{"s", "off"};
+  std::string out;
+  encode_connect(c, out);
+  // Flags: user name 0x80, Will retain 0x20, Will QoS 1 0x08, Will 0x04.
+  // 10 + 4 + 3 + 5 + 3 = 25.
+  EXPECT_EQ(out, bytes({0x10, 25, 0, 4, 'M', 'Q', 'T', 'T', 4, 0xAC, 0, 30,  //
+                        0, 2, 'f', 'g', 0, 1, 's', 0, 3, 'o', 'f', 'f', 0, 1, 'u'}));
+  out.clear();
+  c.version = MqttVersion::kV5;
+  c.username.reset();
+  c.will->retain = false;
+  encode_connect(c, out);
+  // 10 + properties 4 + 4 + Will properties 1 + 3 + 5 = 27.
+  EXPECT_EQ(out, bytes({0x10, 27, 0, 4, 'M', 'Q', 'T', 'T', 5, 0x0C, 0, 30, 3, 0x21, 0xFF, 0xFF,  //
+                        0, 2, 'f', 'g', 0, 0, 1, 's', 0, 3, 'o', 'f', 'f'}));
+}
+
+TEST(MqttPacketEncodeTest, PublishQos1BothVersions) {
+  std::string out;
+  encode_publish(MqttVersion::kV311, 7, "a/b", "on", true, out);
+  EXPECT_EQ(out, bytes({0x33, 9, 0, 3, 'a', '/', 'b', 0, 7, 'o', 'n'}));
+  out.clear();
+  encode_publish(MqttVersion::kV5, 7, "a/b", "on", false, out);
+  EXPECT_EQ(out, bytes({0x32, 10, 0, 3, 'a', '/', 'b', 0, 7, 0, 'o', 'n'}));
+  // What a broker would forward of it reads back the same.
+  auto p = parse_publish(MqttVersion::kV5, view_of(out));
+  ASSERT_TRUE(p) << p.error().detail;
+  EXPECT_EQ(p->topic, "a/b");
+  EXPECT_EQ(p->payload, "on");
+  EXPECT_EQ(p->packet_id, 7);
+}
+
 TEST(MqttPacketEncodeTest, LongClientIdTakesTwoRemainingLengthBytes) {
   const std::string id(200, 'x');
   ConnectFields c;
@@ -258,9 +297,8 @@ TEST(MqttPacketSplitTest, OversizedReportsSizeAndWhatIsPresent) {
 
 TEST(MqttPacketSplitTest, TypesAClientNeverReceives) {
   const std::vector<std::pair<int, std::string>> refused{
-      {0x00, "reserved"}, {0x10, "CONNECT"}, {0x40, "PUBACK"},       {0x50, "PUBREC"},
-      {0x62, "PUBREL"},   {0x70, "PUBCOMP"}, {0x82, "SUBSCRIBE"},    {0xA2, "UNSUBSCRIBE"},
-      {0xC0, "PINGREQ"},  {0xF0, "AUTH"},
+      {0x00, "reserved"},  {0x10, "CONNECT"}, {0x50, "PUBREC"}, {0x62, "PUBREL"}, {0x70, "PUBCOMP"},
+      {0x82, "SUBSCRIBE"}, {0xA2, "UNSUBSCRIBE"}, {0xC0, "PINGREQ"}, {0xF0, "AUTH"},
   };
   for (const auto& [first, name] : refused) {
     PacketView p;
@@ -271,7 +309,7 @@ TEST(MqttPacketSplitTest, TypesAClientNeverReceives) {
 }
 
 TEST(MqttPacketSplitTest, FixedHeaderFlags) {
-  for (int first : {0x21, 0x92, 0xB4, 0xD8, 0xE1}) {
+  for (int first : {0x21, 0x41, 0x92, 0xB4, 0xD8, 0xE1}) {
     PacketView p;
     expect_fault(split_packet(bytes({first, 0}), {}, p), "must be 0");
   }
@@ -587,6 +625,30 @@ TEST(MqttPacketUnsubackTest, BothVersions) {
   }
   expect_fault(parse_unsuback(MqttVersion::kV5, view_of(frame(0xB0, bytes({0, 6, 0})))), "holds no codes");
   expect_fault(parse_unsuback(MqttVersion::kV5, view_of(frame(0xB0, bytes({0, 6, 0, 0x02})))), "code 0x02");
+}
+
+TEST(MqttPacketPubackTest, BothVersionsAndTheirShortForms) {
+  auto a = parse_puback(MqttVersion::kV311, view_of(bytes({0x40, 2, 0, 9})));
+  ASSERT_TRUE(a) << a.error().detail;
+  EXPECT_EQ(a->packet_id, 9);
+  EXPECT_EQ(a->reason, 0);
+  expect_fault(parse_puback(MqttVersion::kV311, view_of(bytes({0x40, 3, 0, 9, 0}))), "MQTT 3.1.1's is 2");
+
+  auto short5 = parse_puback(MqttVersion::kV5, view_of(bytes({0x40, 2, 0, 9})));
+  ASSERT_TRUE(short5) << short5.error().detail;
+  EXPECT_EQ(short5->reason, 0);
+  auto refused = parse_puback(MqttVersion::kV5, view_of(bytes({0x40, 3, 0, 9, 0x87})));
+  ASSERT_TRUE(refused) << refused.error().detail;
+  EXPECT_EQ(refused->reason, 0x87);
+  auto said = parse_puback(MqttVersion::kV5, view_of(frame(0x40, bytes({0, 9, 0x10}) + props(bytes({0x1F}) + field("none")))));
+  ASSERT_TRUE(said) << said.error().detail;
+  EXPECT_EQ(said->reason, 0x10);
+  EXPECT_EQ(said->reason_string, "none");
+
+  expect_fault(parse_puback(MqttVersion::kV5, view_of(bytes({0x40, 3, 0, 9, 0x02}))), "code 0x02");
+  expect_fault(parse_puback(MqttVersion::kV5, view_of(bytes({0x40, 2, 0, 0}))), "PUBACK packet id is 0");
+  expect_fault(parse_puback(MqttVersion::kV5, view_of(frame(0x40, bytes({0, 9, 0}) + props(bytes({0x11, 0, 0, 0, 0}))))),
+               "Session Expiry Interval (0x11) is not allowed");
 }
 
 TEST(MqttPacketDisconnectTest, V5FormsAndV311Refusal) {

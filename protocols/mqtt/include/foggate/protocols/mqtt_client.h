@@ -34,13 +34,6 @@ class connect_options;
 
 namespace foggate::protocols {
 
-struct MqttWill {
-  std::string topic;
-  std::string payload;
-  int qos = 1;
-  bool retained = true;
-};
-
 struct MqttOptions {
   std::vector<std::string> uris{"tcp://127.0.0.1:1883"};  // Default: local broker; several = failover
   std::string client_id;            // required; stable across restarts for a persistent session
@@ -52,7 +45,6 @@ struct MqttOptions {
   int max_buffered = 10'000;        // Default: 10000 publishes held while disconnected (0: none)
   std::string username;             // Default: none
   std::string password;             // Default: none; never logged
-  MqttWill will;                    // empty topic = no Last Will
   MqttTls tls;                      // used for ssl:// and mqtts:// URIs
 };
 

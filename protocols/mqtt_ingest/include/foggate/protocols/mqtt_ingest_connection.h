@@ -1,6 +1,7 @@
-// MqttIngestConnection: foggate's own subscribe-only MQTT connection to the
-// site broker, for ingest (docs/architecture.md, "The MQTT ingest
-// connection"). Paho's client stays for everything foggate publishes.
+// MqttIngestConnection: foggate's own MQTT connection to the site broker,
+// for ingest (docs/architecture.md, "The MQTT ingest connection"). It
+// subscribes; the only thing it publishes is its owner's presence (below).
+// Paho's client stays for everything else foggate publishes.
 //
 // Why its own: it reads the socket in large chunks and parses every
 // complete packet in place (Paho C reads packet by packet, sleeps 100 ms
@@ -22,6 +23,12 @@
 //   (kFull), the connection stops reading and offers the same message again
 //   every millisecond; meanwhile it still writes PUBACKs and PINGREQs. The
 //   backlog then waits in the socket and in the broker, never dropped here.
+// - Presence (optional): the CONNECT carries a retained QoS 1 Last Will,
+//   and each time the subscriptions have been answered the connection
+//   publishes the "online" document (retained, QoS 1) before it calls the
+//   ready handler; at stop() a farewell document takes its place just
+//   before the DISCONNECT. Status and readiness thus ride the connection
+//   they describe, with no second client to wait for.
 // - A protocol violation from the broker (packet_limits, malformed or
 //   forbidden packets) is counted, logged once per reason, and the
 //   connection is dropped and re-established. A PUBLISH over
@@ -39,6 +46,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +57,13 @@
 #include "foggate/protocols/mqtt_settings.h"
 
 namespace foggate::protocols {
+
+// What a connection says about its owner (see above). All three retained.
+struct MqttPresence {
+  std::string topic;
+  std::string online;  // published after every (re)subscribe
+  std::string will;    // the broker publishes it if the connection is lost
+};
 
 struct MqttIngestOptions {
   std::vector<std::string> uris{"tcp://127.0.0.1:1883"};  // several = failover, tried in turn
@@ -64,6 +79,7 @@ struct MqttIngestOptions {
   std::string password;                 // never logged
   MqttTls tls;
   std::string thread_name = "mqtt-ingest";  // at most 15 characters
+  std::optional<MqttPresence> presence;  // Default: none
 };
 
 // What the handler did with a message.
@@ -83,6 +99,7 @@ struct MqttIngestStats {
   Counter handler_errors;       // the handler threw (allocation failure): reading dropped
   Counter bytes_read;
   Counter subscribe_failures;   // filters the broker refused
+  Counter presence_refused;     // presence publishes the broker refused (MQTT 5 PUBACK >= 0x80)
   Gauge unacknowledged;         // QoS 1 messages handed over, not yet acknowledged
 };
 
@@ -119,6 +136,10 @@ class MqttIngestConnection {
   // New user name, password and TLS settings: the connection is dropped
   // and the next one uses them.
   void renew_credentials(std::string username, std::string password, MqttTls tls);
+
+  // With options.presence: the document published in place of "online" at
+  // stop(), when the connection is up then. Any thread.
+  void set_farewell(std::string payload);
 
   // Starts the thread; the first connect is attempted at once.
   Result<void> start();

@@ -1,12 +1,12 @@
 // MQTT control packets as a client sees them, MQTT 3.1.1 and 5.0 (OASIS):
-// the encoders for what foggate's ingest connection sends and a parser for
-// what a broker may send it. No I/O, no allocation on the receive path
+// the encoders for what foggate's ingest connection sends (its presence
+// publishes included) and a parser for what a broker may send it. No I/O, no allocation on the receive path
 // beyond what a caller asks for: parsed views borrow the caller's buffer.
 //
 // Receive path: split_packet() finds one complete packet at the front of a
 // buffer (fixed header + remaining length), then parse_* reads its body.
 // Everything a client must never receive (CONNECT, SUBSCRIBE, UNSUBSCRIBE,
-// PINGREQ, QoS 2 flows foggate never asks for, AUTH, reserved types or
+// PINGREQ, QoS 2 flows foggate never starts or asks for, AUTH, reserved types or
 // flags, bad remaining length, bad UTF-8, unknown or misplaced MQTT 5
 // properties, a Topic Alias foggate did not allow) is an Error with reason
 // "mqtt_protocol" and a detail that names the fault; the caller drops the
@@ -52,6 +52,14 @@ const char* packet_type_name(PacketType type);
 // ---- Sending -------------------------------------------------------------
 // Each encoder appends one packet to `out` (so many can go out in one write).
 
+// A Last Will: published by the broker when the connection ends without a
+// DISCONNECT. QoS 1.
+struct WillFields {
+  std::string_view topic;
+  std::string_view payload;
+  bool retain = true;
+};
+
 struct ConnectFields {
   MqttVersion version = MqttVersion::kV5;
   std::string_view client_id;
@@ -65,6 +73,7 @@ struct ConnectFields {
   // 3.1.1 allows a password only after a user name: a password without
   // one is sent with an empty user name.
   std::optional<std::string_view> password;
+  std::optional<WillFields> will;
 };
 void encode_connect(const ConnectFields& c, std::string& out);
 // One filter per SUBSCRIBE (so a refusal names its filter). MQTT 5
@@ -72,6 +81,9 @@ void encode_connect(const ConnectFields& c, std::string& out);
 // Retain Handling 0).
 void encode_subscribe(MqttVersion v, uint16_t packet_id, std::string_view filter, int qos, std::string& out);
 void encode_unsubscribe(MqttVersion v, uint16_t packet_id, std::string_view filter, std::string& out);
+// A QoS 1 PUBLISH (no MQTT 5 properties).
+void encode_publish(MqttVersion v, uint16_t packet_id, std::string_view topic, std::string_view payload, bool retain,
+                    std::string& out);
 // 4 bytes in both versions (MQTT 5: reason Success is implied by length 2).
 void encode_puback(uint16_t packet_id, std::string& out);
 void encode_pingreq(std::string& out);
@@ -156,8 +168,15 @@ struct Disconnect {  // MQTT 5 only: a broker-side DISCONNECT
 };
 Result<Disconnect> parse_disconnect(MqttVersion v, const PacketView& p);
 
-// PUBACK to one of our own publishes would be an Error for this client (it
-// never publishes on the ingest connection); PINGRESP has an empty body.
+// The answer to one of our own QoS 1 publishes.
+struct Puback {
+  uint16_t packet_id = 0;
+  uint8_t reason = 0;         // MQTT 5: >= 0x80 refused (e.g. 0x87 not authorized); 3.1.1: always 0
+  std::string reason_string;  // MQTT 5
+};
+Result<Puback> parse_puback(MqttVersion v, const PacketView& p);
+
+// PINGRESP has an empty body.
 Result<void> check_pingresp(const PacketView& p);
 
 }  // namespace foggate::protocols

@@ -254,6 +254,7 @@ void parse_broker_section(const JsonValue& v, const std::string& path, BrokerSec
   else if (!version.empty()) r.fail(r.path_of("mqtt_version"), "must be \"5\" or \"3.1.1\"");
   r.integer("receive_maximum", out.receive_maximum, 1, 65535);
   r.integer("max_packet_bytes", out.max_packet_bytes, 1024, 268435455);
+  r.integer("read_coalesce_us", out.read_coalesce_us, 0, 5000);
   parse_auth(r, out, issues);
 }
 

@@ -29,6 +29,8 @@ MqttIngress::MqttIngress(const Config& cfg, const protocols::MqttOptions& site, 
   sub.tls = site.tls;
   protocols::MqttIngestOptions normal = sub;
   normal.presence = std::move(presence);
+  // The priority lane reads whatever arrives at once: it is there for latency.
+  normal.read_coalesce_us = cfg.broker.read_coalesce_us;
   normal_lane_.client = std::make_unique<protocols::MqttIngestConnection>(std::move(normal));
   if (has_priority_lane(cfg.ingest)) {
     protocols::MqttIngestOptions prio = sub;

@@ -2,6 +2,7 @@
 // parse and deliver every complete packet, write PUBACKs in batches, keep
 // the connection alive. Returns from session() when the connection ends.
 #include <poll.h>
+#include <time.h>
 
 #include <algorithm>
 
@@ -99,6 +100,8 @@ bool MqttIngestConnection::Impl::session() {
         lose(r.error(), r.error().reason == "mqtt_protocol");
         return false;
       }
+      collect_acks();
+      coalesce();
     }
     collect_acks();
   }
@@ -123,12 +126,23 @@ void MqttIngestConnection::Impl::lose(const Error& e, bool protocol_violation) {
   last_error = e.detail;
 }
 
+// After a read that drained the socket (less than a whole chunk), while
+// the next packets are still on their way: one wait here stands for the
+// poll wake-ups they would each have cost.
+void MqttIngestConnection::Impl::coalesce() {
+  if (opt.read_coalesce_us <= 0 || last_read == 0 || last_read >= kReadChunk || stopping) return;
+  timespec wait{0, static_cast<long>(opt.read_coalesce_us) * 1000};
+  (void)clock_nanosleep(CLOCK_MONOTONIC, 0, &wait, nullptr);
+}
+
 // Reads one chunk (unless a refused message is being offered again) and
 // handles every complete packet in it.
 Result<void> MqttIngestConnection::Impl::read_and_dispatch() {
+  last_read = 0;
   if (!offering_again) {
     auto got = transport->read(in.tail(kReadChunk), kReadChunk);
     if (!got) return unexpected(got.error());
+    last_read = *got;
     in.commit(*got);
     stats.bytes_read.add(*got);
   }

@@ -64,6 +64,7 @@ struct MqttIngestConnection::Impl {
   int64_t ping_sent_ms = 0;  // 0: no PINGREQ outstanding
   uint64_t skip_bytes = 0;   // the rest of an oversized PUBLISH
   bool offering_again = false;
+  std::size_t last_read = 0;  // bytes of the last read; 0 when none was made
   WireLimits limits;
 
   void run();
@@ -76,6 +77,7 @@ struct MqttIngestConnection::Impl {
   Result<bool> deliver(const PacketView& p);
   Result<void> skip_oversized(const PacketView& p);
   void collect_acks();
+  void coalesce();
   Result<void> flush();
   void sync_subscriptions();
   void tell_ready();

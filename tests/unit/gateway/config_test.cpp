@@ -76,6 +76,19 @@ TEST(ConfigTest, CoapReceiveBufferDefaultsTo4MiBWithinARange) {
   EXPECT_TRUE(has_issue(issues_of(R"({"ingest": {"coap": {"receive_buffer_bytes": "4MiB"}}})"), path, "integer"));
 }
 
+TEST(ConfigTest, ReadCoalesceDefaultsTo250MicrosecondsWithinARange) {
+  auto r = parse_config("{}");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->broker.read_coalesce_us, 250);
+  r = parse_config(R"({"broker": {"read_coalesce_us": 0}})");
+  ASSERT_TRUE(r.has_value()) << format_issues(r.error());
+  EXPECT_EQ(r->broker.read_coalesce_us, 0);
+  for (const char* bad : {"-1", "5001"}) {
+    auto issues = issues_of(std::string(R"({"broker": {"read_coalesce_us": )") + bad + "}}");
+    EXPECT_TRUE(has_issue(issues, "broker.read_coalesce_us", "must be between 0 and 5000")) << bad;
+  }
+}
+
 TEST(ConfigTest, GatewayIdAllIsReservedForTheFleet) {
   auto issues = issues_of(R"({"gateway": {"id": "all"}})");
   EXPECT_TRUE(has_issue(issues, "gateway.id", "reserved"));

@@ -81,6 +81,7 @@ struct BrokerSection {
   protocols::MqttVersion mqtt_version = protocols::MqttVersion::kV5;  // Default: "5" (3.1.1 if the broker refuses 5)
   int receive_maximum = 65535;        // Default: 65535 QoS 1 readings in flight, not yet safe (MQTT 5)
   uint32_t max_packet_bytes = 1024 * 1024;  // Default: 1 MiB; larger messages are skipped and counted
+  int read_coalesce_us = 250;         // Default: 250 µs between reads of a busy normal lane (never the priority lane)
 };
 
 struct MqttIngest {

@@ -19,6 +19,12 @@
 //   (from any thread), in the order the PUBLISHes arrived (MQTT-4.6.0-2),
 //   many PUBACKs per write. Receipts of an earlier connection acknowledge
 //   nothing: the broker redelivers those messages (at least once).
+// - Read coalescing (read_coalesce_us): after a read that drained the
+//   socket, the thread waits that long before it polls again, so that at
+//   a steady rate one wake-up reads a batch instead of a packet or two
+//   (wake-ups, not bytes, are what a reading costs here). The first
+//   packet after a quiet spell is read at once; 0 reads as soon as
+//   anything arrives.
 // - Backpressure: when the handler says the message cannot be taken now
 //   (kFull), the connection stops reading and offers the same message again
 //   every millisecond; meanwhile it still writes PUBACKs and PINGREQs. The
@@ -78,6 +84,7 @@ struct MqttIngestOptions {
   std::string username;
   std::string password;                 // never logged
   MqttTls tls;
+  int read_coalesce_us = 0;             // Default: 0 (no wait between reads); see above
   std::string thread_name = "mqtt-ingest";  // at most 15 characters
   std::optional<MqttPresence> presence;  // Default: none
 };

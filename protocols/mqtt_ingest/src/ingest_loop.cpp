@@ -131,6 +131,7 @@ void MqttIngestConnection::Impl::lose(const Error& e, bool protocol_violation) {
 // poll wake-ups they would each have cost.
 void MqttIngestConnection::Impl::coalesce() {
   if (opt.read_coalesce_us <= 0 || last_read == 0 || last_read >= kReadChunk || stopping) return;
+  if (transport->has_buffered_input()) return;  // TLS: records already decrypted wait
   timespec wait{0, static_cast<long>(opt.read_coalesce_us) * 1000};
   (void)clock_nanosleep(CLOCK_MONOTONIC, 0, &wait, nullptr);
 }

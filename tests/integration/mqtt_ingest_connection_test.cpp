@@ -154,6 +154,19 @@ TEST_F(MqttIngestConnectionTest, ReceiveMaximumIsTheFirstWindowTheBrokerSends) {
   EXPECT_EQ(inbox_.taken_count(), kMessages + 1u);
 }
 
+// Read coalescing: readings that arrive one by one (each publish waits for
+// its PUBACK from the broker) while the connection waits after a read are
+// taken by one read, not one read each.
+TEST_F(MqttIngestConnectionTest, ReadingsArrivingDuringTheCoalescingWaitShareARead) {
+  constexpr int kReadings = 20;
+  open({.read_coalesce_us = 200'000});
+  publish(0, kReadings);
+  ASSERT_TRUE(eventually([&] { return inbox_.taken_count() == kReadings; }, 10s));
+  // The first reading is read at once; the other 19 came within the wait.
+  EXPECT_LE(conn_->stats().reads.value(), 4u) << "of " << conn_->stats().received.value() << " readings";
+  EXPECT_EQ(metric("mqtt_reads_total"), static_cast<double>(conn_->stats().reads.value()));
+}
+
 // The status rides the connection it describes: once the ready handler has
 // run, a new subscriber finds "online" retained; after a clean stop (no
 // Will then) it finds the farewell instead. Both protocol versions. (The

@@ -146,6 +146,7 @@ Result<void> MqttIngestConnection::Impl::read_and_dispatch() {
     last_read = *got;
     in.commit(*got);
     stats.bytes_read.add(*got);
+    if (*got > 0) stats.reads.add();
   }
   while (in.size() > 0 && !paused) {
     if (skip_bytes > 0) {  // the rest of an oversized PUBLISH

@@ -104,6 +104,7 @@ void MqttIngestConnection::collect(MetricSink& out, const std::string& role) con
   if (impl_->opt.presence) add("mqtt_presence_refused_total", static_cast<double>(s.presence_refused.value()));
   add("mqtt_unacknowledged", static_cast<double>(s.unacknowledged.value()));
   add("mqtt_bytes_read_total", static_cast<double>(s.bytes_read.value()));
+  add("mqtt_reads_total", static_cast<double>(s.reads.value()));
 }
 
 }  // namespace foggate::protocols

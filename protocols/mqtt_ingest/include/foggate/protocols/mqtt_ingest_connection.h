@@ -105,6 +105,7 @@ struct MqttIngestStats {
   Counter waits;                // times the handler said kFull (reading paused)
   Counter handler_errors;       // the handler threw (allocation failure): reading dropped
   Counter bytes_read;
+  Counter reads;                // reads that brought bytes: received / reads = readings per wake-up
   Counter subscribe_failures;   // filters the broker refused
   Counter presence_refused;     // presence publishes the broker refused (MQTT 5 PUBACK >= 0x80)
   Gauge unacknowledged;         // QoS 1 messages handed over, not yet acknowledged

@@ -52,6 +52,7 @@ S2_S=5             # seconds of one latency run
 BACKLOG_MS=100     # "keeps up": never more than this much traffic behind
 S5_RATE=20000      # S5: the load that builds the backlog, msg/s for S5_S seconds
 S5_S=6
+S5_PAD=${S5_PAD:-48}  # S5: random characters added to each reading (0: the plain readings)
 S6_S=3             # S6: seconds of overload (foggate then drains the backlog it built)
 BUDGET_S=600       # later scenarios are skipped past this many seconds of measuring
 
@@ -205,7 +206,7 @@ fi
 
 if want S5 && ! over_budget S5; then
   log "S5: backlog drain"
-  sc="S5 backlog, ${S5_RATE} msg/s x ${S5_S} s QoS 0, 48 B random pad"
+  sc="S5 backlog, ${S5_RATE} msg/s x ${S5_S} s QoS 0, ${S5_PAD} B random pad"
   for i in $(seq "$RUNS"); do
     over_budget "S5 run $i" && break
     start_broker site
@@ -222,7 +223,7 @@ if want S5 && ! over_budget S5; then
     kill -STOP "$UP_PID"
     # 48 random characters per reading: a backlog of several MB, enough
     # to time its drain (the plain readings compress to ~3 B each).
-    loadgen --devices "$DEVICES" --rate "$S5_RATE" --seconds "$S5_S" --qos 0 --pad 48 \
+    loadgen --devices "$DEVICES" --rate "$S5_RATE" --seconds "$S5_S" --qos 0 --pad "$S5_PAD" \
       --metrics foggate/bench/metrics --drain-seconds 10
     sent=${R[sent]}
     wait_metric uplink_uncommitted_messages == 0 20 || true

@@ -437,6 +437,28 @@ TEST_F(SpoolTest, UnopenableIsAnError) {
   EXPECT_EQ(s.error().kind, ErrorKind::kPermanent);
 }
 
+// SD-card wear (issue #15): deleting an acknowledged batch must not write
+// its bytes again. Debian's SQLite zeroes freed pages by default
+// (SQLITE_SECURE_DELETE), which doubled the writes per byte sent; the
+// spool turns that off for overflow pages. Read off the WAL's growth: the
+// removal's commit may touch a few B-tree and free-list pages, not the
+// blob's 50 pages.
+TEST_F(SpoolTest, RemovingABatchDoesNotRewriteItsBytes) {
+  constexpr std::size_t kSize = 200 * 1024;
+  auto s = open();
+  ASSERT_TRUE(s);
+  const auto info = add(*s, Priority::kLow, 1, kSize);
+  add(*s, Priority::kLow, 2, 1000);  // so the removed batch is not the file's tail
+  ASSERT_TRUE(s->commit());
+  const auto wal = options_.path + "-wal";
+  const auto before = fs::file_size(wal);
+  ASSERT_GE(before, kSize);
+  s->remove(info.id);
+  ASSERT_TRUE(s->commit());
+  const auto after = fs::file_size(wal);
+  EXPECT_LT(after - before, kSize / 10) << "WAL grew by " << (after - before) << " bytes for one removal";
+}
+
 // Crash test: a child commits N batches, stages M more (large enough to
 // spill into the WAL uncommitted), and is killed with SIGKILL. The parent
 // must find exactly the N committed batches, blobs intact.

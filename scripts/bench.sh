@@ -28,6 +28,9 @@
 #            latency, what was offloaded or shed, nothing lost unseen
 #   S7       CoAP NON and CON requests/s (foggate-coapgen), 2.04/5.03 split;
 #            bursts of 500 and 2000 CON requests: lost on first transmission
+#   S8       starved uplink (issue #15): budget 1% of the offered bytes for 10 min
+#            of simulated time (foggate-degrade-bench), degrading off then on:
+#            bytes upstream against the budget, readings represented, evicted
 #   startup  launch to retained "online" on foggate/<id>/status
 # Every process it starts is stopped by PID; only 127.0.0.1, free ports.
 set -euo pipefail
@@ -39,7 +42,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) RUNS=1 ;;
     --only) ONLY=",${2:-},"; shift ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--only ceiling,S1,S2,startup,S3,S4,S5,S6,S7]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--only ceiling,S1,S2,startup,S3,S4,S5,S6,S7,S8]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -64,7 +67,7 @@ if [ ! -f "$B/build.ninja" ]; then
 else
   cmake -S . -B "$B" -DFOGGATE_EXTRAS=ON >/dev/null  # the bench tools (test builds leave them off)
 fi
-cmake --build "$B" --target foggate foggate-loadgen foggate-upcount foggate-coapgen >/dev/null
+cmake --build "$B" --target foggate foggate-loadgen foggate-upcount foggate-coapgen foggate-degrade-bench >/dev/null
 LOADGEN=$B/bench/foggate-loadgen
 TCK=$(getconf CLK_TCK)
 
@@ -245,6 +248,27 @@ if want S5 && ! over_budget S5; then
   done
 fi
 
+if want S8 && ! over_budget S8; then
+  log "S8: starved uplink, 10 min simulated"
+  # Simulated time: the uplink's clock jumps a second per simulated second,
+  # so the figures are bytes and counts, not speeds (once each mode).
+  for mode in off on; do
+    sc="S8 uplink at 1% of offered bytes, 10 min simulated, degrade $mode"
+    start_broker upstream
+    rm -rf "$RUN/s8data"
+    "$B/bench/foggate-degrade-bench" --uri "tcp://127.0.0.1:$UP_PORT" --data "$RUN/s8data" --minutes 10 \
+      --rate 500 --devices 100 --budget-pct 1 --spool-bytes 1048576 --degrade "$mode" --horizon-s 60 --window-s 60 \
+      > "$RUN/s8.out" 2>>"$RUN/s8.log"
+    stop_pid "$UP_PID"
+    result_of "$RUN/s8.out"
+    record "$sc" "readings offered" "${R[offered]}"
+    record "$sc" "bytes upstream / budget x time + burst" "$(calc "${R[up_bytes]} / ${R[limit_bytes]}")"
+    record "$sc" "readings represented upstream %" "${R[represented_pct]}"
+    record "$sc" "readings evicted from the spool" "${R[evicted]}"
+    record "$sc" "summaries upstream" "${R[summaries]}"
+  done
+fi
+
 if want S6 && ! over_budget S6; then
   log "S6: overload, 1% critical"
   # 2x what S1 sustained at QoS 0 (a short overloaded probe when S1 did not run).
@@ -379,7 +403,7 @@ def fmt(v):
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
 def med(v):
     return statistics.median_low(v) if len(v) % 2 == 0 else statistics.median(v)
-rank = ["ceiling", "S1", "S2", "startup", "S3", "S4", "S5", "S6", "S7"]  # scenarios in the table's order; runs keep theirs
+rank = ["ceiling", "S1", "S2", "startup", "S3", "S4", "S5", "S6", "S7", "S8"]  # scenarios in the table's order; runs keep theirs
 order.sort(key=lambda k: rank.index(k[0].split()[0]) if k[0].split()[0] in rank else len(rank))
 w = max(len(sc) for sc, _ in order)
 f = max(len(fg) for _, fg in order)

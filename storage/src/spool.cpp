@@ -367,7 +367,20 @@ void Spool::clear_in_flight() {
   }
 }
 
-void Spool::remove(int64_t id) {
+std::vector<BatchInfo> Spool::waiting(Priority priority, std::size_t max) const {
+  std::vector<BatchInfo> out;
+  for (const auto& [id, e] : impl_->index[index_of(priority)]) {
+    if (out.size() >= max) break;
+    if (!e.in_flight) out.push_back(e.info);
+  }
+  return out;
+}
+
+void Spool::remove(int64_t id) { remove_staged(id, false); }
+
+void Spool::remove_compacted(int64_t id) { remove_staged(id, true); }
+
+void Spool::remove_staged(int64_t id, bool compacted) {
   Impl& s = *impl_;
   auto found = s.find(id);
   if (!found) return;
@@ -384,7 +397,13 @@ void Spool::remove(int64_t id) {
     return;
   }
   // staged() touched no index entry, so `found` is still valid.
-  stats_.removed[index_of(found->first)].add();
+  const auto pi = index_of(found->first);
+  if (compacted) {
+    stats_.compacted[pi].add();
+    stats_.compacted_messages[pi].add(found->second->second.info.messages);
+  } else {
+    stats_.removed[pi].add();
+  }
   s.erase(found->first, found->second);
   s.sync_gauges();
 }

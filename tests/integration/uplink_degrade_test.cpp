@@ -179,6 +179,12 @@ TEST_F(UplinkDegradeTest, StarvedUplinkSummarizesLowThenNormalAndRecovers) {
   commit(u);
   EXPECT_EQ(sample(u, "uplink_summaries_total", "critical"), 0);
   EXPECT_EQ(sample(u, "spool_evicted_messages_total"), 0);
+  // Normal's full-resolution backlog from before it degraded was compacted
+  // into summaries (the budget let almost none of it out).
+  EXPECT_GT(sample(u, "spool_compacted_batches_total", "normal"), 0);
+  EXPECT_GT(sample(u, "uplink_compacted_readings_total", "normal"), 0);
+  EXPECT_EQ(sample(u, "spool_compacted_batches_total", "critical"), 0);
+  EXPECT_EQ(sample(u, "spool_compacted_batches_total", "high"), 0);
 
   // The budget is lifted: the backlog drains and both return to full resolution.
   auto open = config(0);
@@ -266,6 +272,8 @@ TEST(UplinkDegradeKillTest, KillNineWhileDegradedLosesNothingCommitted) {
   ASSERT_EQ(gw.wait_metric(metrics, "uplink_accepted_total{priority=low}", kAll), kAll) << gw.log();
   ASSERT_GT(gw.wait_metric(metrics, "uplink_summaries_total{priority=low}", [](double v) { return v > 0; }), 0);
   ASSERT_EQ(gw.wait_metric(metrics, "uplink_uncommitted_messages", 0), 0) << gw.log();
+  // The full-resolution batches from before degrading were compacted.
+  ASSERT_GT(gw.wait_metric(metrics, "spool_compacted_batches_total{priority=low}", [](double v) { return v > 0; }), 0);
   gw.kill9();
 
   upstream.start();

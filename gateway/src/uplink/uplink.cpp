@@ -15,6 +15,7 @@
 #include "foggate/routing/token_bucket.h"
 #include "foggate/storage/spool.h"
 #include "config/secrets.h"
+#include "uplink/batch_readings.h"
 
 namespace foggate::gateway {
 namespace {
@@ -30,9 +31,15 @@ struct EncodedPending {
   protocols::EncodedBatch batch;
   std::vector<ReceiptPtr> receipts;
   bool summary = false;
+  // Spooled batches this summary batch replaces (compaction): removed in the
+  // transaction that appends it, so a crash keeps one or the other.
+  std::vector<int64_t> replaces;
 };
 
 constexpr std::size_t kMaxPendingWrites = 1024;
+// Spooled batches folded into one summary batch per priority and loop turn
+// while degraded: bounds the decoding work of one turn.
+constexpr std::size_t kCompactPerTurn = 64;
 constexpr int64_t kExpireEveryMs = 10'000;
 
 }  // namespace
@@ -42,7 +49,7 @@ struct Uplink::Impl {
       : cfg(c.uplink), gateway_id(c.gateway.id), data_dir(c.gateway.data_dir), clock(clk),
         inbox_capacity(c.uplink.inbox_capacity), batcher(c.uplink.batch),
         bucket(std::make_unique<routing::TokenBucket>(c.uplink.bytes_per_s, c.uplink.burst_bytes, clk)),
-        share(c.uplink.min_share, clk), policy(c.uplink.degrade) {
+        share(c.uplink.min_share, clk), policy(c.uplink.degrade), timestamp_field(c.ingest.payload.timestamp_field) {
     for (auto& s : summarizers) s = routing::Summarizer(c.ingest.payload.timestamp_field);
   }
 
@@ -79,9 +86,12 @@ struct Uplink::Impl {
   std::unordered_map<int64_t, storage::BatchInfo> sent;  // published, not yet acknowledged
   routing::SharePicker share;  // which priority goes next (min_share)
   routing::DegradePolicy policy;
+  const std::string timestamp_field;
   std::array<routing::Summarizer, kPriorityCount> summarizers;
   std::array<int64_t, kPriorityCount> window_end{};  // mono ms: when the open summary window is flushed
   std::unordered_map<int64_t, uint32_t> summary_ids;  // spool id -> summaries in it (sealed by this process)
+  std::unordered_set<int64_t> not_compactable;  // spooled summary batches (found by decoding) and undecodable ones
+  std::unordered_set<int64_t> compacting;       // replaced by a pending summary batch not yet appended
   int64_t last_turn_ms = 0;
   std::array<std::atomic<int64_t>, kPriorityCount> oldest_age_ms{};
   std::atomic<bool> connected{false};
@@ -94,7 +104,7 @@ struct Uplink::Impl {
 
   std::string topic_for(Priority p) const { return cfg.topic_prefix + "/" + std::string(to_string(p)); }
 
-  void encode(routing::SealedBatch&& b) {
+  void encode(routing::SealedBatch&& b, std::vector<int64_t> replaces = {}) {
     std::vector<protocols::BatchItem> items;
     std::vector<ReceiptPtr> receipts = std::move(b.receipts);
     items.reserve(b.messages.size());
@@ -112,7 +122,8 @@ struct Uplink::Impl {
       return;
     }
     if (b.summary) stats.summaries[index_of(b.priority)].add(items.size());
-    pending.push_back({b.priority, h.seq, h.created_ms, std::move(enc.value()), std::move(receipts), b.summary});
+    pending.push_back(
+        {b.priority, h.seq, h.created_ms, std::move(enc.value()), std::move(receipts), b.summary, std::move(replaces)});
   }
 
   // Seals the open summary window of `p` into summary batches (at most
@@ -134,6 +145,43 @@ struct Uplink::Impl {
       }
       sealed.push_back(std::move(b));
     }
+  }
+
+  // Compaction: while `p` is degraded, its full-resolution batches already in
+  // the spool are folded too, a few per turn, into one summary batch that
+  // replaces them (appended and the originals removed in one transaction).
+  // Without it a backlog spooled before degrading would still wait for the
+  // budget reading by reading, and be evicted when the spool fills.
+  void compact(Priority p) {
+    routing::Summarizer sum(timestamp_field);
+    std::vector<int64_t> ids;
+    for (const auto& info : spool->waiting(p, not_compactable.size() + compacting.size() + kCompactPerTurn)) {
+      if (ids.size() >= kCompactPerTurn) break;
+      if (not_compactable.contains(info.id) || compacting.contains(info.id) || summary_ids.contains(info.id)) continue;
+      auto blob = spool->read(info.id);
+      if (!blob) return;  // transient: try again next turn
+      auto readings = batch_readings(*blob);
+      if (!readings || readings->summary) {
+        not_compactable.insert(info.id);  // sent as it is
+        continue;
+      }
+      for (std::size_t i = 0; i < readings->messages.size(); ++i)
+        sum.add(*readings->messages[i], readings->offloaded[i]);
+      ids.push_back(info.id);
+    }
+    if (ids.empty()) return;
+    stats.compacted[index_of(p)].add(sum.readings());
+    auto w = sum.flush(clock.wall_ms());
+    routing::SealedBatch b;
+    b.priority = p;
+    b.summary = true;
+    for (std::size_t j = 0; j < w.summaries.size(); ++j) {
+      b.raw_bytes += w.summaries[j]->topic.size() + w.summaries[j]->payload.size();
+      b.flags.push_back(w.offloaded[j] != 0 ? routing::kForwardOffloaded : 0u);
+      b.messages.push_back(std::move(w.summaries[j]));
+    }
+    for (int64_t id : ids) compacting.insert(id);
+    encode(std::move(b), std::move(ids));
   }
 
   // Re-evaluates the degrade policy from the spool; flushes the window of a
@@ -179,13 +227,19 @@ struct Uplink::Impl {
         break;
       }
       if (p.summary) summary_ids[r->id] = p.batch.messages;
+      for (int64_t id : p.replaces) {
+        spool->remove_compacted(id);
+        compacting.erase(id);
+      }
       staged.push_back(std::move(p));
       ++done;
     }
     pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
     while (pending.size() > kMaxPendingWrites) {
       // The disk has refused writes for a long time: give up the oldest, counted.
-      lose(pending.front());
+      // (A compaction's summary is not lost: the batches it replaces stay.)
+      for (int64_t id : pending.front().replaces) compacting.erase(id);
+      if (pending.front().replaces.empty()) lose(pending.front());
       pending.erase(pending.begin());
     }
   }
@@ -203,6 +257,7 @@ struct Uplink::Impl {
       // flight so a late acknowledgement cannot remove another batch.
       log::warn_once("uplink", "spool_commit", "spool commit failed; will retry", {{"detail", r.error().detail}});
       summary_ids.clear();  // row ids of the rolled-back appends may come back for other batches
+      for (const auto& p : staged) compacting.insert(p.replaces.begin(), p.replaces.end());  // back in the spool
       pending.insert(pending.begin(), std::make_move_iterator(staged.begin()), std::make_move_iterator(staged.end()));
       staged.clear();
       sent.clear();
@@ -367,6 +422,9 @@ struct Uplink::Impl {
       items.clear();
       const bool tick = now >= next_commit || stop;
       if (tick) batcher.seal_all(sealed);
+      for (Priority p : kAllPriorities) {
+        if (policy.degraded(p) && !stop) compact(p);
+      }
       if (stop) {
         for (Priority p : kAllPriorities) flush_summaries(p, sealed);
       }
@@ -521,6 +579,8 @@ void Uplink::collect(MetricSink& out) const {
     add("uplink_summaries_total", static_cast<double>(u.stats.summaries[i].value()));
     add("uplink_summaries_sent_total", static_cast<double>(u.stats.summaries_sent[i].value()));
     add("uplink_window_readings", static_cast<double>(u.stats.window_readings[i].value()));
+    add("uplink_compacted_readings_total", static_cast<double>(u.stats.compacted[i].value()));
+    add("spool_compacted_batches_total", static_cast<double>(ss.compacted[i].value()));
     sent_total += u.stats.bytes_sent[i].value();
   }
   const double raw = static_cast<double>(u.stats.raw_bytes_sent.value());

@@ -28,7 +28,9 @@
 // batch is committed (the site broker redelivers after a kill -9), its
 // QoS 0 and CoAP readings are what a kill -9 loses, and they count in
 // `uncommitted`. A clean stop, a reconfiguration and the return to full
-// resolution flush the window at once.
+// resolution flush the window at once. Full-resolution batches of a
+// degraded priority already in the spool are compacted: folded into one
+// summary batch that replaces them in the same transaction.
 #pragma once
 
 #include <atomic>
@@ -70,6 +72,7 @@ struct UplinkStats {
   std::array<Counter, kPriorityCount> summaries;          // summary messages sealed into batches
   std::array<Counter, kPriorityCount> summaries_sent;     // summary messages acknowledged upstream
   std::array<Gauge, kPriorityCount> window_readings;      // readings in the open summary window (part of uncommitted)
+  std::array<Counter, kPriorityCount> compacted;          // spooled readings folded into summaries (compaction)
 };
 
 class Uplink final : public routing::ForwardSink {

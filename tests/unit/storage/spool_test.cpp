@@ -182,6 +182,46 @@ TEST_F(SpoolTest, RemoveTakesEffectInTheDatabaseOnlyAfterCommit) {
   expect_gauges(*s);
 }
 
+// Compaction (issue #15): a summary batch is appended and the batches it
+// replaces are removed in one transaction; counted as compacted, not as
+// acknowledged. waiting() lists what is not in flight, oldest first.
+TEST_F(SpoolTest, CompactionReplacesBatchesAtomicallyAndIsCountedApart) {
+  BatchInfo a, b, c;
+  {
+    auto s = open();
+    ASSERT_TRUE(s);
+    a = add(*s, Priority::kLow, 1, 100, 10);
+    b = add(*s, Priority::kLow, 2, 100, 20);
+    c = add(*s, Priority::kLow, 3, 100, 30);
+    ASSERT_TRUE(s->commit());
+    s->set_in_flight(b.id, true);
+    auto w = s->waiting(Priority::kLow, 10);
+    ASSERT_EQ(w.size(), 2u);
+    EXPECT_EQ(w[0].id, a.id);
+    EXPECT_EQ(w[1].id, c.id);
+    EXPECT_EQ(s->waiting(Priority::kLow, 1).size(), 1u);
+    // Staged, then lost with the process: neither the summary nor the removals.
+    add(*s, Priority::kLow, 4, 50, 2);
+    s->remove_compacted(a.id);
+    s->remove_compacted(c.id);
+  }
+  auto s = open();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->batches(Priority::kLow), 3u) << "uncommitted compaction rolled back as a whole";
+  const auto summary = add(*s, Priority::kLow, 4, 50, 2);
+  s->remove_compacted(a.id);
+  s->remove_compacted(c.id);
+  ASSERT_TRUE(s->commit());
+  EXPECT_EQ(s->stats().compacted[index_of(Priority::kLow)].value(), 2u);
+  EXPECT_EQ(s->stats().compacted_messages[index_of(Priority::kLow)].value(), 40u);
+  EXPECT_EQ(s->stats().removed[index_of(Priority::kLow)].value(), 0u);
+  auto w = s->waiting(Priority::kLow, 10);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].id, b.id);
+  EXPECT_EQ(w[1].id, summary.id);
+  expect_gauges(*s);
+}
+
 TEST_F(SpoolTest, LastSeqSurvivesReopen) {
   {
     auto s = open();

@@ -186,12 +186,14 @@ int main(int argc, char** argv) {
   const double limit = static_cast<double>(budget) * seconds + 16384;
   std::printf("RESULT degrade=%s seconds=%d offered=%llu offered_bytes=%llu budget_Bps=%llu limit_bytes=%.0f "
               "up_bytes=%llu acked_bytes=%.0f full=%llu summarized=%llu summaries=%llu represented_pct=%.2f "
-              "evicted=%.0f expired=%.0f refused=%.0f\n",
+              "evicted=%.0f expired=%.0f refused=%.0f held=%.0f\n",
               degrade.c_str(), seconds, static_cast<unsigned long long>(offered),
               static_cast<unsigned long long>(offered_bytes), static_cast<unsigned long long>(budget), limit,
               static_cast<unsigned long long>(up_bytes), sent_bytes, static_cast<unsigned long long>(full),
               static_cast<unsigned long long>(summarized), static_cast<unsigned long long>(summaries),
-              100.0 * static_cast<double>(full + summarized) / static_cast<double>(offered), evicted, expired, refused);
+              100.0 * static_cast<double>(full + summarized) / static_cast<double>(offered), evicted, expired, refused,
+              // Not yet upstream and not lost: in the spool or the last window (committed at the stop).
+              static_cast<double>(offered) - static_cast<double>(full + summarized) - evicted - expired - refused);
   sub.disconnect()->wait();
   return 0;
 }

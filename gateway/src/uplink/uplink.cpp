@@ -415,6 +415,10 @@ struct Uplink::Impl {
         if (policy.degraded(it.priority)) {
           summarizers[i].add(*it.message, (it.flags & routing::kForwardOffloaded) != 0);
           stats.summarized[i].add();
+          // Bounded memory: a window with as many summaries as a full batch
+          // holds messages (many devices, or topics that never repeat) is
+          // sealed early.
+          if (summarizers[i].entries() >= cfg.batch[i].max_messages) flush_summaries(it.priority, sealed);
         } else {
           batcher.add(std::move(it.message), it.priority, it.flags, sealed);
         }

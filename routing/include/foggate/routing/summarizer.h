@@ -52,6 +52,8 @@ class Summarizer {
   // Readings folded since the last flush.
   uint64_t readings() const { return readings_; }
   bool empty() const { return readings_ == 0; }
+  // Distinct (device, topic, field) summaries in the open window.
+  std::size_t entries() const { return entries_.size(); }
   // Takes the summaries of everything folded so far, in order of first use
   // of each (device, topic, field); `now_ms` (wall clock) becomes their
   // received_ms. Starts a new window.

@@ -293,6 +293,7 @@ struct Uplink::Impl {
         summary_ids.erase(sum);
       }
       sent.erase(it);
+      not_compactable.erase(id);
       spool->remove(id);
     }
   }

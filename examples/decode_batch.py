@@ -10,6 +10,9 @@ values as foggate's C++ decode_batch():
      "sensor_ts_ms" (absent when unknown), "received_ms", "flags", "payload"}
 
 A payload that travelled as raw bytes prints as {"raw_base64": "..."}.
+A summary batch (version 2, "kind": "summary": a degraded uplink's
+summaries of readings) prints the same way, each message with
+"summary": true after "flags".
 Exit status 1 if any batch could not be decoded (the reason goes to stderr).
 
 Needs only the standard library and msgpack >= 1.0 (Debian: python3-msgpack).
@@ -25,6 +28,8 @@ import zlib
 import msgpack
 
 VERSION = 1
+SUMMARY_VERSION = 2  # the same document plus "kind": "summary"
+FLAG_SUMMARY = 4
 PRIORITIES = ("critical", "high", "normal", "low")
 SOURCES = ("mqtt", "coap")
 MAX_OUTPUT = 64 << 20  # like DecodeBatchLimits::max_output_bytes
@@ -184,8 +189,11 @@ def decode(data):
     check_depth(doc)
     if not is_int(doc.get("v")) or doc["v"] < 0:
         fail("v is missing or not a uint")
-    if doc["v"] != VERSION:
+    if doc["v"] not in (VERSION, SUMMARY_VERSION):
         raise BatchError("batch_version", f"version {doc['v']}")
+    summary = doc["v"] == SUMMARY_VERSION
+    if summary and doc.get("kind") != "summary":
+        fail('kind is not "summary" in a version 2 batch')
     keys = ("gw", "seq", "prio", "created", "n", "topics", "topic", "devices", "device", "src",
             "flags", "rx", "ts", "schemas", "pschema", "cols", "other")
     for k in keys:
@@ -248,6 +256,10 @@ def decode(data):
             m["sensor_ts_ms"] = ts[i]
         m["received_ms"] = rx[i]
         m["flags"] = flags[i]
+        if summary:
+            if not flags[i] & FLAG_SUMMARY:
+                fail(f"flags[{i}] lacks the summary bit in a summary batch")
+            m["summary"] = True
         s = pschema[i]
         if s < 0:
             m["payload"] = to_json(other[next_other])

@@ -28,6 +28,9 @@
 #            latency, what was offloaded or shed, nothing lost unseen
 #   S7       CoAP NON and CON requests/s (foggate-coapgen), 2.04/5.03 split;
 #            bursts of 500 and 2000 CON requests: lost on first transmission
+#   S8       starved uplink (issue #15): budget 1% of the offered bytes for 10 min
+#            of simulated time (foggate-degrade-bench), degrading off then on:
+#            bytes upstream against the budget, readings represented, evicted
 #   startup  launch to retained "online" on foggate/<id>/status
 # Every process it starts is stopped by PID; only 127.0.0.1, free ports.
 set -euo pipefail
@@ -39,7 +42,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) RUNS=1 ;;
     --only) ONLY=",${2:-},"; shift ;;
-    *) echo "usage: scripts/bench.sh [--quick] [--only ceiling,S1,S2,startup,S3,S4,S5,S6,S7]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [--quick] [--only ceiling,S1,S2,startup,S3,S4,S5,S6,S7,S8]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -52,6 +55,7 @@ S2_S=5             # seconds of one latency run
 BACKLOG_MS=100     # "keeps up": never more than this much traffic behind
 S5_RATE=20000      # S5: the load that builds the backlog, msg/s for S5_S seconds
 S5_S=6
+S5_PAD=${S5_PAD:-48}  # S5: random characters added to each reading (0: the plain readings)
 S6_S=3             # S6: seconds of overload (foggate then drains the backlog it built)
 BUDGET_S=600       # later scenarios are skipped past this many seconds of measuring
 
@@ -63,7 +67,7 @@ if [ ! -f "$B/build.ninja" ]; then
 else
   cmake -S . -B "$B" -DFOGGATE_EXTRAS=ON >/dev/null  # the bench tools (test builds leave them off)
 fi
-cmake --build "$B" --target foggate foggate-loadgen foggate-upcount foggate-coapgen >/dev/null
+cmake --build "$B" --target foggate foggate-loadgen foggate-upcount foggate-coapgen foggate-degrade-bench >/dev/null
 LOADGEN=$B/bench/foggate-loadgen
 TCK=$(getconf CLK_TCK)
 
@@ -207,7 +211,7 @@ fi
 
 if want S5 && ! over_budget S5; then
   log "S5: backlog drain"
-  sc="S5 backlog, ${S5_RATE} msg/s x ${S5_S} s QoS 0, 48 B random pad"
+  sc="S5 backlog, ${S5_RATE} msg/s x ${S5_S} s QoS 0, ${S5_PAD} B random pad"
   for i in $(seq "$RUNS"); do
     over_budget "S5 run $i" && break
     start_broker site
@@ -224,7 +228,7 @@ if want S5 && ! over_budget S5; then
     kill -STOP "$UP_PID"
     # 48 random characters per reading: a backlog of several MB, enough
     # to time its drain (the plain readings compress to ~3 B each).
-    loadgen --devices "$DEVICES" --rate "$S5_RATE" --seconds "$S5_S" --qos 0 --pad 48 \
+    loadgen --devices "$DEVICES" --rate "$S5_RATE" --seconds "$S5_S" --qos 0 --pad "$S5_PAD" \
       --metrics foggate/bench/metrics --drain-seconds 10
     sent=${R[sent]}
     wait_metric uplink_uncommitted_messages == 0 20 || true
@@ -243,6 +247,32 @@ if want S5 && ! over_budget S5; then
     record "$sc" "drain msg/s" "$(calc "${R[msgs]} / (${R[span_ms]} / 1000)")"
     record "$sc" "messages upstream / sent" "$(calc "${R[msgs]} / $sent")"
     record "$sc" "disk bytes written per byte sent" "$(calc "$up_bytes > 0 ? ($w1 - $w0) / $up_bytes : 0")"
+  done
+fi
+
+if want S8 && ! over_budget S8; then
+  log "S8: starved uplink, 10 min simulated"
+  # Simulated time: the uplink's clock jumps a second per simulated second,
+  # so the figures are bytes and counts, not speeds (once each). A 256 KiB
+  # spool so that plain eviction shows within the 10 minutes; "tuned" sets
+  # the low priority's horizon and window to 60 s.
+  for mode in off on tuned; do
+    sc="S8 uplink at 1% of offered bytes, 10 min simulated, degrade $mode"
+    args=(--degrade on)
+    if [ "$mode" = off ]; then args=(--degrade off); fi
+    if [ "$mode" = tuned ]; then args+=(--horizon-s 60 --window-s 60); fi
+    start_broker upstream
+    rm -rf "$RUN/s8data"
+    "$B/bench/foggate-degrade-bench" --uri "tcp://127.0.0.1:$UP_PORT" --data "$RUN/s8data" --minutes 10 \
+      --rate 500 --devices 100 --budget-pct 1 --spool-bytes 262144 "${args[@]}" > "$RUN/s8.out" 2>>"$RUN/s8.log"
+    stop_pid "$UP_PID"
+    result_of "$RUN/s8.out"
+    record "$sc" "readings offered" "${R[offered]}"
+    record "$sc" "bytes upstream / (budget x time + burst)" "$(calc "${R[up_bytes]} / ${R[limit_bytes]}")"
+    record "$sc" "readings represented upstream %" "${R[represented_pct]}"
+    record "$sc" "readings evicted from the spool" "${R[evicted]}"
+    record "$sc" "readings held (spool, open window)" "${R[held]}"
+    record "$sc" "summaries upstream" "${R[summaries]}"
   done
 fi
 
@@ -380,7 +410,7 @@ def fmt(v):
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
 def med(v):
     return statistics.median_low(v) if len(v) % 2 == 0 else statistics.median(v)
-rank = ["ceiling", "S1", "S2", "startup", "S3", "S4", "S5", "S6", "S7"]  # scenarios in the table's order; runs keep theirs
+rank = ["ceiling", "S1", "S2", "startup", "S3", "S4", "S5", "S6", "S7", "S8"]  # scenarios in the table's order; runs keep theirs
 order.sort(key=lambda k: rank.index(k[0].split()[0]) if k[0].split()[0] in rank else len(rank))
 w = max(len(sc) for sc, _ in order)
 f = max(len(fg) for _, fg in order)

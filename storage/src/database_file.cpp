@@ -112,7 +112,9 @@ Result<bool, DatabaseFile::OpenFailure> DatabaseFile::open_connection() {
     log::warn_once(kModule, kind_.name + "_no_wal", kind_.label + " not in WAL mode; commits still durable, slower",
                    {{"journal_mode", *mode}});
   }
-  for (const char* pragma : {kPragmaSync, kPragmaWalLimit}) {
+  std::vector<const char*> pragmas{kPragmaSync, kPragmaWalLimit};
+  pragmas.insert(pragmas.end(), kind_.pragmas.begin(), kind_.pragmas.end());
+  for (const char* pragma : pragmas) {
     if (auto r = db_.exec(pragma); !r) return unexpected(OpenFailure::from(r.error()));
   }
 

@@ -36,6 +36,9 @@ struct StoreKind {
   int64_t format = 0;  // meta "format": written into a fresh file, the only value accepted
   std::vector<const char*> tables;  // CREATE TABLE for each table besides meta
   std::vector<std::pair<std::string, int64_t>> initial_meta;  // meta rows a fresh file starts with, besides format
+  // PRAGMAs of this store run on every connection after the shared ones
+  // (WAL, synchronous=FULL, journal_size_limit); none may weaken durability.
+  std::vector<const char*> pragmas = {};
 };
 
 // The store's part of opening its file. Each runs on the owner's thread

@@ -25,6 +25,27 @@ constexpr int64_t kFormat = 1;
 // Durability (WAL, synchronous=FULL: a committed batch survives power
 // loss) is set up by DatabaseFile::open; see database_file.cpp for why.
 
+// Disk bytes written per byte sent (the SD card's wear; S5 in
+// docs/benchmarks.md, which records what each setting did).
+//
+// Debian builds SQLite with SQLITE_SECURE_DELETE, so by default every page
+// freed when an acknowledged batch is deleted is overwritten with zeros:
+// a second full write of every blob (to the WAL, then again at the
+// checkpoint), which made the spool write about 4 bytes per byte sent.
+// FAST still zeroes deleted cells inside B-tree pages (no extra I/O) but
+// leaves freed overflow pages as they are until reused: the sent batches'
+// bytes stay in free pages of the file, as they would in a file system's
+// free blocks. The spool holds the same data until it is sent anyway.
+//
+// The WAL checkpoints at 4096 pages (16 MiB) instead of SQLite's 1000: a
+// batch acknowledged before the checkpoint frees pages that are then
+// rewritten in the WAL, and the checkpoint copies each page once however
+// often the WAL holds it. Neither setting touches durability: every
+// commit still fsyncs the WAL (synchronous=FULL), and a checkpoint only
+// copies committed pages.
+constexpr const char* kPragmaSecureDelete = "PRAGMA secure_delete=FAST";
+constexpr const char* kPragmaCheckpoint = "PRAGMA wal_autocheckpoint=4096";
+
 constexpr const char* kCreateBatches =
     "CREATE TABLE batches (id INTEGER PRIMARY KEY AUTOINCREMENT, priority INTEGER NOT NULL,"
     " seq INTEGER NOT NULL, created_ms INTEGER NOT NULL, messages INTEGER NOT NULL,"
@@ -67,7 +88,9 @@ struct Spool::Impl {
   Impl(SpoolOptions o, const Clock& c)
       : options(std::move(o)),
         clock(c),
-        file(options.path, {"spool", "spool", kFormat, {kCreateBatches}, {{"last_seq", 0}}}, clock) {}
+        file(options.path,
+             {"spool", "spool", kFormat, {kCreateBatches}, {{"last_seq", 0}}, {kPragmaSecureDelete, kPragmaCheckpoint}},
+             clock) {}
 
   SpoolOptions options;
   const Clock& clock;
@@ -344,7 +367,20 @@ void Spool::clear_in_flight() {
   }
 }
 
-void Spool::remove(int64_t id) {
+std::vector<BatchInfo> Spool::waiting(Priority priority, std::size_t max) const {
+  std::vector<BatchInfo> out;
+  for (const auto& [id, e] : impl_->index[index_of(priority)]) {
+    if (out.size() >= max) break;
+    if (!e.in_flight) out.push_back(e.info);
+  }
+  return out;
+}
+
+void Spool::remove(int64_t id) { remove_staged(id, false); }
+
+void Spool::remove_compacted(int64_t id) { remove_staged(id, true); }
+
+void Spool::remove_staged(int64_t id, bool compacted) {
   Impl& s = *impl_;
   auto found = s.find(id);
   if (!found) return;
@@ -361,7 +397,13 @@ void Spool::remove(int64_t id) {
     return;
   }
   // staged() touched no index entry, so `found` is still valid.
-  stats_.removed[index_of(found->first)].add();
+  const auto pi = index_of(found->first);
+  if (compacted) {
+    stats_.compacted[pi].add();
+    stats_.compacted_messages[pi].add(found->second->second.info.messages);
+  } else {
+    stats_.removed[pi].add();
+  }
   s.erase(found->first, found->second);
   s.sync_gauges();
 }

@@ -406,6 +406,23 @@ void parse_uplink_section(const JsonValue& v, const std::string& path, UplinkSec
       if (total > 0.9) mr.fail(mr.path(), "the shares add up to more than 0.9");
     }
   }
+  if (const auto* dg = r.get("degrade")) {
+    ObjectReader dr(*dg, r.path_of("degrade"), issues);
+    dr.number("resume_ratio", out.degrade.resume_ratio);
+    if (out.degrade.resume_ratio <= 0 || out.degrade.resume_ratio >= 1)
+      dr.fail(dr.path_of("resume_ratio"), "must be above 0 and below 1");
+    for (Priority p : {Priority::kNormal, Priority::kLow}) {
+      if (const auto* pd = dr.get(to_string(p))) {
+        ObjectReader pr(*pd, dr.path_of(to_string(p)), issues);
+        auto& lim = out.degrade.limits[index_of(p)];
+        pr.boolean("enabled", lim.enabled);
+        pr.integer("horizon_s", lim.horizon_s, 1, 365LL * 86'400);
+        pr.number("fill_mark", lim.fill_mark);
+        if (lim.fill_mark <= 0 || lim.fill_mark > 1) pr.fail(pr.path_of("fill_mark"), "must be above 0 and at most 1");
+        pr.integer("window_s", lim.window_s, 1, 86'400);
+      }
+    }
+  }
   if (out.bytes_per_s > 0) {
     for (Priority p : {Priority::kHigh, Priority::kNormal, Priority::kLow})
       if (out.batch[index_of(p)].max_raw_bytes > out.burst_bytes)

@@ -114,6 +114,19 @@ void append_metrics(std::string& out, const Metrics& m, const std::string& since
            "; spool " + number(m.sum("spool_batches")) + " batches (" + bytes(m.sum("spool_bytes")) + ")";
     if (m.sum("spool_batches") > 0) out += ", oldest " + duration(static_cast<int64_t>(m.max("spool_oldest_age_ms")));
     out += "\n";
+    // Degraded forwarding (issue #15): shown once it ever happened.
+    if (m.sum("uplink_summarized_readings_total") > 0 || m.sum("uplink_degraded") > 0) {
+      std::string line;
+      for (const char* p : {"normal", "low"}) {
+        const std::string label = std::string("priority=") + p;
+        if (!line.empty()) line += "; ";
+        line += std::string(p) + (m.sum("uplink_degraded", label) > 0 ? " SUMMARIZING" : " full resolution") + " (" +
+                number(m.sum("uplink_summarized_readings_total", label)) + " readings summarized, " +
+                number(m.sum("uplink_summaries_sent_total", label)) + " summaries sent, degraded " +
+                duration(static_cast<int64_t>(m.sum("uplink_degraded_seconds_total", label) * 1000)) + ")";
+      }
+      out += "degraded:    " + line + "\n";
+    }
   } else {
     out += "uplink:      not configured\n";
   }

@@ -18,6 +18,19 @@
 // and was not committed (at most commit_interval_ms of forward traffic
 // plus the inbox) is lost.
 // Upstream outages only grow the spool; forward() never blocks.
+//
+// Degrading (issue #15): when the spool's backlog would take longer than
+// a horizon to drain at the budget, or the spool passes a fill mark
+// (routing::DegradePolicy), normal and low forward traffic is folded into
+// summaries per (device, topic, field) (routing::Summarizer) and one summary
+// batch per window goes into the spool instead of every reading. The open
+// window is not durable: its QoS 1 receipts are held until the summary
+// batch is committed (the site broker redelivers after a kill -9), its
+// QoS 0 and CoAP readings are what a kill -9 loses, and they count in
+// `uncommitted`. A clean stop, a reconfiguration and the return to full
+// resolution flush the window at once. Full-resolution batches of a
+// degraded priority already in the spool are compacted: folded into one
+// summary batch that replaces them in the same transaction.
 #pragma once
 
 #include <atomic>
@@ -52,6 +65,14 @@ struct UplinkStats {
   Gauge inbox_depth;
   Gauge uncommitted;  // accepted, not yet durable in the spool: the kill -9 exposure
   Gauge connect_failures;  // failed connect attempts upstream (TLS refusals included), all clients so far
+  // Degraded forwarding (issue #15), per priority (only normal and low move).
+  std::array<Gauge, kPriorityCount> degraded;             // 1 while readings are folded into summaries
+  std::array<Counter, kPriorityCount> degraded_ms;        // time spent degraded (uplink clock)
+  std::array<Counter, kPriorityCount> summarized;         // readings folded into summaries
+  std::array<Counter, kPriorityCount> summaries;          // summary messages sealed into batches
+  std::array<Counter, kPriorityCount> summaries_sent;     // summary messages acknowledged upstream
+  std::array<Gauge, kPriorityCount> window_readings;      // readings in the open summary window (part of uncommitted)
+  std::array<Counter, kPriorityCount> compacted;          // spooled readings folded into summaries (compaction)
 };
 
 class Uplink final : public routing::ForwardSink {

@@ -127,7 +127,7 @@ void pack_strs(BatchPacker& pk, const std::vector<std::string_view>& values) {
 }
 
 Result<void> add_message(const BatchItem& item, std::size_t i, Rows& rows, int64_t& prev_rx,
-                         int64_t& prev_ts, msgpack::zone& zone) {
+                         int64_t& prev_ts, msgpack::zone& zone, bool summary) {
   const Message& m = *item.message;
   if (m.payload.size() > kMaxStr || m.topic.size() > kMaxStr || m.device.size() > kMaxStr) {
     return encode_error("message " + std::to_string(i) + " is larger than 4 GiB");
@@ -153,7 +153,7 @@ Result<void> add_message(const BatchItem& item, std::size_t i, Rows& rows, int64
   }
 
   const UplinkPayload p = read_payload(m, (item.flags & kFlagRaw) != 0, zone);
-  uint32_t flags = item.flags;
+  uint32_t flags = item.flags | (summary ? kFlagSummary : 0u);
   if (p.kind == UplinkPayload::Kind::kFlat) {
     rows.pschema.push_back(rows.schemas.add_row(p.value.via.map));
   } else {
@@ -168,9 +168,13 @@ Result<void> add_message(const BatchItem& item, std::size_t i, Rows& rows, int64
 void pack_batch(BatchPacker& pk, const BatchHeader& header, std::string_view gateway,
                 const Rows& rows) {
   const std::size_t n = rows.topic.size();
-  pk.pack_map(18);
+  pk.pack_map(header.summary ? 19 : 18);
   pack_str(pk, "v");
-  pk.pack_int(kUplinkFormatVersion);
+  pk.pack_int(header.summary ? kUplinkSummaryVersion : kUplinkFormatVersion);
+  if (header.summary) {
+    pack_str(pk, "kind");
+    pack_str(pk, "summary");
+  }
   pack_str(pk, "gw");
   pack_str(pk, gateway);
   pack_str(pk, "seq");
@@ -236,7 +240,7 @@ Result<EncodedBatch> encode_batch(const BatchHeader& header, std::span<const Bat
     int64_t prev_ts = 0;
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (!items[i].message) return encode_error("message " + std::to_string(i) + " is null");
-      auto r = add_message(items[i], i, rows, prev_rx, prev_ts, zone);
+      auto r = add_message(items[i], i, rows, prev_rx, prev_ts, zone, header.summary);
       if (!r) return unexpected(r.error());
       out.raw_bytes += items[i].message->topic.size() + items[i].message->payload.size();
     }

@@ -32,11 +32,12 @@ Unexpected<Error> format_error(std::string detail) {
 std::string_view str_of(const msgpack::object& o) { return {o.via.str.ptr, o.via.str.size}; }
 
 // The root map's keys; the order is the one the encoder writes.
+// kKind comes last: only version 2 (summary batches) has it.
 enum Key { kV, kGw, kSeq, kPrio, kCreated, kN, kTopics, kTopic, kDevices, kDevice, kSrc,
-           kFlags, kRx, kTs, kSchemas, kPschema, kCols, kOther, kKeyCount };
+           kFlags, kRx, kTs, kSchemas, kPschema, kCols, kOther, kKind, kKeyCount };
 constexpr std::array<std::string_view, kKeyCount> kKeyNames = {
     "v",      "gw",  "seq",   "prio", "created", "n",       "topics", "topic",  "devices",
-    "device", "src", "flags", "rx",   "ts",      "schemas", "pschema", "cols", "other"};
+    "device", "src", "flags", "rx",   "ts",      "schemas", "pschema", "cols", "other", "kind"};
 
 using Root = std::array<const msgpack::object*, kKeyCount>;
 
@@ -138,11 +139,19 @@ Result<Root> root_keys(const msgpack::object& doc) {
   if (root[kV] == nullptr || !as_uint(*root[kV], version)) {
     return format_error("v is missing or not a uint");
   }
-  if (version != static_cast<uint64_t>(kUplinkFormatVersion)) {
+  if (version != static_cast<uint64_t>(kUplinkFormatVersion) &&
+      version != static_cast<uint64_t>(kUplinkSummaryVersion)) {
     return unexpected(Error::permanent("batch_version", "version " + std::to_string(version)));
   }
-  for (std::size_t k = 0; k < kKeyCount; ++k) {
+  for (std::size_t k = 0; k < kKind; ++k) {
     if (root[k] == nullptr) return format_error("missing key " + std::string(kKeyNames[k]));
+  }
+  if (version == static_cast<uint64_t>(kUplinkSummaryVersion)) {
+    if (root[kKind] == nullptr || root[kKind]->type != msgpack::type::STR || str_of(*root[kKind]) != "summary") {
+      return format_error("kind is not \"summary\" in a version 2 batch");
+    }
+  } else {
+    root[kKind] = nullptr;  // an unknown key to version 1: ignored
   }
   return root;
 }
@@ -167,6 +176,7 @@ Result<std::vector<JsonValue>> decode_doc(const msgpack::object& doc,
                         std::to_string(limits.max_messages));
   }
   const auto n = static_cast<std::size_t>(n64);
+  const bool summary = root[kKind] != nullptr;
 
   auto topics = strings_at(root, kTopics);
   if (!topics) return unexpected(topics.error());
@@ -260,6 +270,12 @@ Result<std::vector<JsonValue>> decode_doc(const msgpack::object& doc,
     if ((*ts)[i]) m.set("sensor_ts_ms", JsonValue::number(static_cast<double>(*(*ts)[i])));
     m.set("received_ms", JsonValue::number(static_cast<double>(*(*rx)[i])));
     m.set("flags", JsonValue::number((*flags)[i]));
+    if (summary) {
+      if (((*flags)[i] & kFlagSummary) == 0) {
+        return format_error("flags[" + std::to_string(i) + "] lacks the summary bit in a summary batch");
+      }
+      m.set("summary", JsonValue::boolean(true));
+    }
     if (row_schema[i] < 0) {
       auto payload = json_from_msgpack((*other)[next_other]);
       if (!payload) {

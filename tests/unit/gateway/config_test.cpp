@@ -291,3 +291,37 @@ TEST(ConfigMetricsTest, RemoteMetricsSectionCannotTouchTheListener) {
 
 }  // namespace
 }  // namespace foggate::gateway
+
+namespace foggate::gateway {
+namespace {
+
+TEST(ConfigTest, UplinkDegradeKeysHaveDefaultsAndLimits) {
+  auto d = parse_config("{}");
+  ASSERT_TRUE(d);
+  const auto& lim = d->uplink.degrade.limits;
+  EXPECT_TRUE(lim[index_of(Priority::kLow)].enabled);
+  EXPECT_EQ(lim[index_of(Priority::kLow)].horizon_s, 3600);
+  EXPECT_EQ(lim[index_of(Priority::kNormal)].horizon_s, 21600);
+  EXPECT_DOUBLE_EQ(lim[index_of(Priority::kNormal)].fill_mark, 0.75);
+  EXPECT_FALSE(lim[index_of(Priority::kCritical)].enabled);
+  EXPECT_FALSE(lim[index_of(Priority::kHigh)].enabled);
+  EXPECT_DOUBLE_EQ(d->uplink.degrade.resume_ratio, 0.5);
+
+  auto r = parse_config(R"({"uplink":{"degrade":{"resume_ratio":0.3,
+      "low":{"enabled":false,"horizon_s":60,"fill_mark":0.2,"window_s":30}}}})");
+  ASSERT_TRUE(r) << format_issues(r.error());
+  EXPECT_FALSE(r->uplink.degrade.limits[index_of(Priority::kLow)].enabled);
+  EXPECT_EQ(r->uplink.degrade.limits[index_of(Priority::kLow)].window_s, 30);
+  EXPECT_DOUBLE_EQ(r->uplink.degrade.resume_ratio, 0.3);
+
+  // critical and high cannot be configured to degrade; marks are checked.
+  EXPECT_TRUE(has_issue(issues_of(R"({"uplink":{"degrade":{"critical":{"enabled":true}}}})"),
+                        "uplink.degrade.critical", "unknown key"));
+  EXPECT_TRUE(has_issue(issues_of(R"({"uplink":{"degrade":{"high":{}}}})"), "uplink.degrade.high", "unknown key"));
+  EXPECT_TRUE(has_issue(issues_of(R"({"uplink":{"degrade":{"low":{"fill_mark":1.5}}}})"),
+                        "uplink.degrade.low.fill_mark"));
+  EXPECT_TRUE(has_issue(issues_of(R"({"uplink":{"degrade":{"resume_ratio":1}}})"), "uplink.degrade.resume_ratio"));
+}
+
+}  // namespace
+}  // namespace foggate::gateway

@@ -40,6 +40,29 @@ TEST(StatusToolTest, SummarizesAnOnlineGateway) {
   EXPECT_TRUE(has(s.text, "rejected:    detectors v7 (gw1)")) << s.text;
 }
 
+// Issue #15: the degraded state per priority, once it ever happened.
+TEST(StatusToolTest, ShowsDegradedForwardingPerPriority) {
+  GatewayDocuments d;
+  d.status = status_json("gw1", "online", "", 1'700'000'000'000);
+  MetricSink m{{"uplink_connected", {}, 1},
+               {"spool_batches", {{"priority", "low"}}, 1},
+               {"uplink_degraded", {{"priority", "normal"}}, 0},
+               {"uplink_degraded", {{"priority", "low"}}, 1},
+               {"uplink_summarized_readings_total", {{"priority", "normal"}}, 0},
+               {"uplink_summarized_readings_total", {{"priority", "low"}}, 5000},
+               {"uplink_summaries_sent_total", {{"priority", "low"}}, 40},
+               {"uplink_degraded_seconds_total", {{"priority", "low"}}, 3723.4}};
+  d.metrics = metrics_json("gw1", 1'700'000'100'000, m);
+  const auto s = summarize_status("gw1", d, 15, 0);
+  EXPECT_TRUE(has(s.text, "degraded:    normal full resolution (0 readings summarized, 0 summaries sent, degraded 0s); "
+                          "low SUMMARIZING (5000 readings summarized, 40 summaries sent, degraded 1h 2m 3s)"))
+      << s.text;
+  // Never degraded: no line.
+  MetricSink quiet{{"uplink_connected", {}, 1}, {"uplink_degraded", {{"priority", "low"}}, 0}};
+  d.metrics = metrics_json("gw1", 1'700'000'100'000, quiet);
+  EXPECT_FALSE(has(summarize_status("gw1", d, 15, 0).text, "degraded:")) << summarize_status("gw1", d, 15, 0).text;
+}
+
 TEST(StatusToolTest, OfflineAndUnknownAreNotOnline) {
   GatewayDocuments d;
   d.status = status_json("gw1", "offline", "connection lost", 0);

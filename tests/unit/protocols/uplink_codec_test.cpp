@@ -686,11 +686,11 @@ TEST(UplinkCodecTest, RejectsZlibOfSomethingElse) {
 
 TEST(UplinkCodecTest, RejectsOtherVersions) {
   auto doc = base_doc();
-  set(doc, "v", value(2));
-  EXPECT_EQ(doc_error(doc), "batch_version: version 2");
+  set(doc, "v", value(3));
+  EXPECT_EQ(doc_error(doc), "batch_version: version 3");
   // Only the version is read when it is unknown.
   set(doc, "cols", value(std::string("whatever")));
-  EXPECT_EQ(doc_error(doc), "batch_version: version 2");
+  EXPECT_EQ(doc_error(doc), "batch_version: version 3");
   set(doc, "v", value(std::string("1")));
   EXPECT_EQ(doc_error(doc), "batch_format: v is missing or not a uint");
 }
@@ -987,6 +987,50 @@ TEST(UplinkCodecTest, ReferencePythonDecoderAgrees) {
     ASSERT_TRUE(theirs) << lines[i];
     EXPECT_EQ(to_json(*theirs), to_json((*ours)[i])) << "message " << i << "\npython: " << lines[i];
   }
+}
+
+// Summary batches (issue #15) are version 2 with "kind": "summary" and the
+// summary flag on every message; both decoders show "summary": true.
+TEST(UplinkCodecTest, SummaryBatchesAreMarkedAndBothDecodersShowThem) {
+  std::vector<BatchItem> items;
+  items.push_back(json_item(R"({"field":"t","count":3,"min":1.5,"max":4,"mean":2.5,"first":2,"first_ts":10,"last":4,"last_ts":30})", 1000));
+  items.push_back(json_item(R"({"field":"t","count":1,"min":7,"max":7,"mean":7,"first":7,"first_ts":20,"last":7,"last_ts":20})", 1000));
+  items[1].flags = kFlagOffloaded;
+  BatchHeader h = header(Priority::kLow);
+  h.summary = true;
+  const EncodedBatch b = encode(items, h);
+  auto ours = decode_batch(b.bytes);
+  ASSERT_TRUE(ours) << ours.error().detail;
+  ASSERT_EQ(ours->size(), 2u);
+  EXPECT_EQ(to_json((*ours)[0]),
+            R"({"gateway":"gw-7","seq":42,"priority":"low","created_ms":1700000000500,)"
+            R"("device":"dev-1","topic":"sensors/dev-1/temp","source":"mqtt","received_ms":1000,)"
+            R"("flags":4,"summary":true,"payload":{"field":"t","count":3,"min":1.5,"max":4,"mean":2.5,)"
+            R"("first":2,"first_ts":10,"last":4,"last_ts":30}})");
+  EXPECT_EQ((*ours)[1].find("flags")->as_number(), kFlagSummary | kFlagOffloaded);
+  // A full-resolution batch stays version 1 and has no "summary" key.
+  auto plain = decode_batch(encode(items, header(Priority::kLow)).bytes);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ((*plain)[0].find("summary"), nullptr);
+  EXPECT_EQ((*plain)[0].find("flags")->as_number(), 0);
+
+  if (std::filesystem::exists(kPython)) {
+    int status = 0;
+    const auto lines = run_reference_decoder(b.bytes, status);
+    ASSERT_EQ(status, 0) << (lines.empty() ? "" : lines.front());
+    ASSERT_EQ(lines.size(), ours->size());
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      auto theirs = parse_json(lines[i]);
+      ASSERT_TRUE(theirs) << lines[i];
+      EXPECT_EQ(to_json(*theirs), to_json((*ours)[i])) << "message " << i;
+    }
+  }
+}
+
+TEST(UplinkCodecTest, RejectsVersion2WithoutTheSummaryKind) {
+  auto doc = base_doc();
+  set(doc, "v", value(2));
+  EXPECT_EQ(doc_error(doc), "batch_format: kind is not \"summary\" in a version 2 batch");
 }
 
 TEST(UplinkCodecTest, ReferencePythonDecoderRejectsHostileBatches) {

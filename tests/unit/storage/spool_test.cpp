@@ -182,6 +182,46 @@ TEST_F(SpoolTest, RemoveTakesEffectInTheDatabaseOnlyAfterCommit) {
   expect_gauges(*s);
 }
 
+// Compaction (issue #15): a summary batch is appended and the batches it
+// replaces are removed in one transaction; counted as compacted, not as
+// acknowledged. waiting() lists what is not in flight, oldest first.
+TEST_F(SpoolTest, CompactionReplacesBatchesAtomicallyAndIsCountedApart) {
+  BatchInfo a, b, c;
+  {
+    auto s = open();
+    ASSERT_TRUE(s);
+    a = add(*s, Priority::kLow, 1, 100, 10);
+    b = add(*s, Priority::kLow, 2, 100, 20);
+    c = add(*s, Priority::kLow, 3, 100, 30);
+    ASSERT_TRUE(s->commit());
+    s->set_in_flight(b.id, true);
+    auto w = s->waiting(Priority::kLow, 10);
+    ASSERT_EQ(w.size(), 2u);
+    EXPECT_EQ(w[0].id, a.id);
+    EXPECT_EQ(w[1].id, c.id);
+    EXPECT_EQ(s->waiting(Priority::kLow, 1).size(), 1u);
+    // Staged, then lost with the process: neither the summary nor the removals.
+    add(*s, Priority::kLow, 4, 50, 2);
+    s->remove_compacted(a.id);
+    s->remove_compacted(c.id);
+  }
+  auto s = open();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->batches(Priority::kLow), 3u) << "uncommitted compaction rolled back as a whole";
+  const auto summary = add(*s, Priority::kLow, 4, 50, 2);
+  s->remove_compacted(a.id);
+  s->remove_compacted(c.id);
+  ASSERT_TRUE(s->commit());
+  EXPECT_EQ(s->stats().compacted[index_of(Priority::kLow)].value(), 2u);
+  EXPECT_EQ(s->stats().compacted_messages[index_of(Priority::kLow)].value(), 40u);
+  EXPECT_EQ(s->stats().removed[index_of(Priority::kLow)].value(), 0u);
+  auto w = s->waiting(Priority::kLow, 10);
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].id, b.id);
+  EXPECT_EQ(w[1].id, summary.id);
+  expect_gauges(*s);
+}
+
 TEST_F(SpoolTest, LastSeqSurvivesReopen) {
   {
     auto s = open();
@@ -435,6 +475,28 @@ TEST_F(SpoolTest, UnopenableIsAnError) {
   ASSERT_FALSE(s.has_value());
   EXPECT_EQ(s.error().reason, "spool_open");
   EXPECT_EQ(s.error().kind, ErrorKind::kPermanent);
+}
+
+// SD-card wear (issue #15): deleting an acknowledged batch must not write
+// its bytes again. Debian's SQLite zeroes freed pages by default
+// (SQLITE_SECURE_DELETE), which doubled the writes per byte sent; the
+// spool turns that off for overflow pages. Read off the WAL's growth: the
+// removal's commit may touch a few B-tree and free-list pages, not the
+// blob's 50 pages.
+TEST_F(SpoolTest, RemovingABatchDoesNotRewriteItsBytes) {
+  constexpr std::size_t kSize = 200 * 1024;
+  auto s = open();
+  ASSERT_TRUE(s);
+  const auto info = add(*s, Priority::kLow, 1, kSize);
+  add(*s, Priority::kLow, 2, 1000);  // so the removed batch is not the file's tail
+  ASSERT_TRUE(s->commit());
+  const auto wal = options_.path + "-wal";
+  const auto before = fs::file_size(wal);
+  ASSERT_GE(before, kSize);
+  s->remove(info.id);
+  ASSERT_TRUE(s->commit());
+  const auto after = fs::file_size(wal);
+  EXPECT_LT(after - before, kSize / 10) << "WAL grew by " << (after - before) << " bytes for one removal";
 }
 
 // Crash test: a child commits N batches, stages M more (large enough to

@@ -28,6 +28,7 @@
 #include "foggate/protocols/mqtt_packet.h"
 #include "foggate/protocols/payload_decoder.h"
 #include "foggate/routing/batcher.h"
+#include "foggate/routing/degrade_policy.h"
 #include "foggate/routing/detectors.h"
 #include "foggate/routing/rule_set.h"
 #include "foggate/routing/task_queue.h"
@@ -140,6 +141,11 @@ struct UplinkSection {
   // normal 0.05, low 0.05 (critical always goes first).
   std::array<double, kPriorityCount> min_share{0.0, 0.1, 0.05, 0.05};
   int zlib_level = 6;                 // Default: 6
+  // When normal and low forward traffic is folded into summaries because
+  // the uplink cannot keep up (issue #15). Default: see DegradeOptions
+  // (normal: 6 h horizon, 75 % fill, 60 s windows; low: 1 h, 50 %, 300 s;
+  // resume below half of both marks).
+  routing::DegradeOptions degrade;
 
   bool enabled() const { return !uris.empty(); }
 };

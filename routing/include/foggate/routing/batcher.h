@@ -31,6 +31,10 @@ struct SealedBatch {
   std::vector<std::shared_ptr<const Message>> messages;
   std::vector<uint32_t> flags;  // parallel to messages
   uint64_t raw_bytes = 0;
+  // A batch of summaries (routing::Summarizer) rather than readings; its
+  // `receipts` are those of the readings summarized, released with it.
+  bool summary = false;
+  std::vector<ReceiptPtr> receipts;
 };
 
 class Batcher {

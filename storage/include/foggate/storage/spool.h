@@ -61,6 +61,8 @@ struct SpoolStats {
   std::array<Counter, kPriorityCount> evicted_messages;
   std::array<Counter, kPriorityCount> expired;  // batches past their TTL
   std::array<Counter, kPriorityCount> expired_messages;
+  std::array<Counter, kPriorityCount> compacted;  // batches replaced by a summary of them (remove_compacted)
+  std::array<Counter, kPriorityCount> compacted_messages;
   Counter commits;
   Counter write_errors;
 };
@@ -85,12 +87,18 @@ class Spool {
 
   // The oldest batch of `priority` that is not in flight, if any.
   std::optional<BatchInfo> next(Priority priority) const;
+  // Up to `max` batches of `priority` that are not in flight, oldest first.
+  std::vector<BatchInfo> waiting(Priority priority, std::size_t max) const;
   // Reads a batch's blob. Error "spool_missing" if it is gone.
   Result<std::string> read(int64_t id);
   void set_in_flight(int64_t id, bool in_flight);
   void clear_in_flight();  // after a lost connection: everything is sendable again
   // Staged removal after an upstream acknowledgement; no-op for unknown ids.
   void remove(int64_t id);
+  // Staged removal of a batch whose messages the caller has folded into a
+  // summary batch appended in the same transaction (counted as compacted,
+  // not as acknowledged). No-op for unknown ids.
+  void remove_compacted(int64_t id);
 
   // New size cap and TTLs (a live configuration change); the path stays.
   // A smaller cap takes effect at the next append, a shorter TTL at the
@@ -113,6 +121,7 @@ class Spool {
  private:
   struct Impl;
   explicit Spool(std::unique_ptr<Impl> impl);
+  void remove_staged(int64_t id, bool compacted);
   std::unique_ptr<Impl> impl_;
   SpoolStats stats_;
 };

@@ -22,12 +22,18 @@
 namespace foggate::protocols {
 
 inline constexpr int kUplinkFormatVersion = 1;
+// Summary batches (issue #15: a degraded uplink folds readings into
+// summaries) are version 2: the same document plus "kind": "summary", so a
+// version-1 decoder refuses them (batch_version) instead of taking the
+// summaries for readings. Full-resolution batches stay version 1.
+inline constexpr int kUplinkSummaryVersion = 2;
 
 struct BatchHeader {
   std::string gateway;
   uint64_t seq = 0;
   Priority priority = Priority::kNormal;
   int64_t created_ms = 0;
+  bool summary = false;  // Default: false; true writes a version-2 summary batch
 };
 
 struct EncodedBatch {
@@ -39,6 +45,7 @@ struct EncodedBatch {
 // A message in a batch may carry flags (bit values below).
 inline constexpr uint32_t kFlagOffloaded = 1;  // sent upstream instead of being processed locally
 inline constexpr uint32_t kFlagRaw = 2;        // payload could not be decoded: raw bytes
+inline constexpr uint32_t kFlagSummary = 4;    // a summary of readings (set on every message of a summary batch)
 
 struct BatchItem {
   std::shared_ptr<const Message> message;
@@ -60,7 +67,9 @@ struct DecodeBatchLimits {
 // Decompresses and decodes one batch into one JSON object per message:
 // {"gateway","seq","priority","created_ms","device","topic","source",
 //  "sensor_ts_ms" (absent when unknown),"received_ms","flags","payload"}
-// where payload is the decoded value, or {"raw_base64": "..."} for raw bytes.
+// where payload is the decoded value, or {"raw_base64": "..."} for raw bytes;
+// the messages of a summary batch (version 2) also have "summary": true
+// after "flags".
 // Errors (permanent): "zlib" (not a zlib stream, or corrupt),
 // "too_large" (output over max_output_bytes), "batch_format" (detail says
 // which part), "batch_version" (a version this build does not know).

@@ -29,16 +29,6 @@ namespace {
 
 using namespace foggate;
 
-class JumpClock final : public Clock {
- public:
-  int64_t mono_ms() const override { return SystemClock::instance().mono_ms() + offset_.load(); }
-  int64_t wall_ms() const override { return SystemClock::instance().wall_ms() + offset_.load(); }
-  void jump_ms(int64_t d) { offset_ += d; }
-
- private:
-  std::atomic<int64_t> offset_{0};
-};
-
 class Cloud final : public mqtt::callback {
  public:
   void message_arrived(mqtt::const_message_ptr msg) override {

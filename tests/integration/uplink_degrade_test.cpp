@@ -19,18 +19,6 @@
 namespace foggate::itest {
 namespace {
 
-// Real time plus a jump the test controls: the MQTT client's keepalive and
-// backoff keep working, while the uplink's windows and ticks can be driven.
-class JumpClock final : public Clock {
- public:
-  int64_t mono_ms() const override { return SystemClock::instance().mono_ms() + offset_.load(); }
-  int64_t wall_ms() const override { return SystemClock::instance().wall_ms() + offset_.load(); }
-  void jump_ms(int64_t d) { offset_ += d; }
-
- private:
-  std::atomic<int64_t> offset_{0};
-};
-
 double sample(const gateway::Uplink& u, std::string_view name, std::string_view priority = "") {
   MetricSink out;
   u.collect(out);

@@ -970,6 +970,20 @@ std::vector<std::string> run_reference_decoder(const std::string& batch, int& st
   return lines;
 }
 
+// examples/decode_batch.py prints the same documents as decode_batch(), one per line.
+template <typename Decoded>
+void expect_reference_decoder_agrees(const std::string& batch, const Decoded& ours) {
+  int status = 0;
+  const auto lines = run_reference_decoder(batch, status);
+  ASSERT_EQ(status, 0) << (lines.empty() ? "" : lines.front());
+  ASSERT_EQ(lines.size(), ours.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    auto theirs = parse_json(lines[i]);
+    ASSERT_TRUE(theirs) << lines[i];
+    EXPECT_EQ(to_json(*theirs), to_json(ours[i])) << "message " << i << "\npython: " << lines[i];
+  }
+}
+
 TEST(UplinkCodecTest, ReferencePythonDecoderAgrees) {
   if (!std::filesystem::exists(kPython)) GTEST_SKIP() << "no " << kPython;
   const auto items = varied_items();
@@ -978,15 +992,7 @@ TEST(UplinkCodecTest, ReferencePythonDecoderAgrees) {
   auto ours = decode_batch(b.bytes);
   ASSERT_TRUE(ours) << ours.error().detail;
 
-  int status = 0;
-  const auto lines = run_reference_decoder(b.bytes, status);
-  ASSERT_EQ(status, 0) << (lines.empty() ? "" : lines.front());
-  ASSERT_EQ(lines.size(), ours->size());
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    auto theirs = parse_json(lines[i]);
-    ASSERT_TRUE(theirs) << lines[i];
-    EXPECT_EQ(to_json(*theirs), to_json((*ours)[i])) << "message " << i << "\npython: " << lines[i];
-  }
+  expect_reference_decoder_agrees(b.bytes, *ours);
 }
 
 // Summary batches (issue #15) are version 2 with "kind": "summary" and the
@@ -1015,15 +1021,7 @@ TEST(UplinkCodecTest, SummaryBatchesAreMarkedAndBothDecodersShowThem) {
   EXPECT_EQ((*plain)[0].find("flags")->as_number(), 0);
 
   if (std::filesystem::exists(kPython)) {
-    int status = 0;
-    const auto lines = run_reference_decoder(b.bytes, status);
-    ASSERT_EQ(status, 0) << (lines.empty() ? "" : lines.front());
-    ASSERT_EQ(lines.size(), ours->size());
-    for (std::size_t i = 0; i < lines.size(); ++i) {
-      auto theirs = parse_json(lines[i]);
-      ASSERT_TRUE(theirs) << lines[i];
-      EXPECT_EQ(to_json(*theirs), to_json((*ours)[i])) << "message " << i;
-    }
+    expect_reference_decoder_agrees(b.bytes, *ours);
   }
 }
 

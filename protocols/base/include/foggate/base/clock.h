@@ -2,8 +2,8 @@
 // inject ManualClock and drive hysteresis, cooldowns, deadlines and TTLs
 // without sleeping.
 //
-// Thread-safety: SystemClock is stateless; ManualClock is safe to read from
-// any thread while a test thread advances it.
+// Thread-safety: SystemClock is stateless; ManualClock and JumpClock are
+// safe to read from any thread while a test thread advances them.
 #pragma once
 
 #include <atomic>
@@ -49,6 +49,19 @@ class ManualClock final : public Clock {
  private:
   std::atomic<int64_t> now_;
   int64_t wall_offset_;
+};
+
+// Real time plus a jump the caller controls: a real MQTT client's keepalive
+// and backoff keep working while windows, ticks and TTLs can be driven
+// ahead (integration tests, simulated-time benchmarks).
+class JumpClock final : public Clock {
+ public:
+  int64_t mono_ms() const override { return SystemClock::instance().mono_ms() + offset_.load(); }
+  int64_t wall_ms() const override { return SystemClock::instance().wall_ms() + offset_.load(); }
+  void jump_ms(int64_t d) { offset_ += d; }
+
+ private:
+  std::atomic<int64_t> offset_{0};
 };
 
 }  // namespace foggate

@@ -171,12 +171,10 @@ void AlarmService::turn(std::vector<Item>& items, bool republish) {
       store_failures_.add();
     }
   }
-  if (republish) {
-    for (const auto& [k, a] : book_->alarms()) publish_state(k);
-  } else {
-    std::set<routing::AlarmKey> once(out.changed.begin(), out.changed.end());
-    for (const auto& k : once) publish_state(k);
-  }
+  std::set<routing::AlarmKey> once(out.changed.begin(), out.changed.end());
+  if (republish)
+    for (const auto& [k, a] : book_->alarms()) once.insert(k);
+  for (const auto& k : once) publish_state(k);
 }
 
 void AlarmService::publish_state(const routing::AlarmKey& k) {

@@ -73,6 +73,8 @@ start_broker() {
 # when an upstream port is given.
 # CONFIG_EXTRA: more top-level members (e.g. rules) for one scenario;
 # INGEST: the ingest section's members instead of MQTT only.
+# Alarm flood control is off: S2 times every alert of devices that cross
+# the limit on every other reading (docs/alarms.md).
 write_config() {  # file qos metrics_ms [upstream_port]
   local uplink=""
   if [ -n "${4:-}" ]; then uplink=",\"uplink\":{\"uris\":[\"tcp://127.0.0.1:$4\"]}"; fi
@@ -83,6 +85,7 @@ write_config() {  # file qos metrics_ms [upstream_port]
  "ingest":{${INGEST:-"\"mqtt\":[{\"filter\":\"sensors/#\",\"qos\":$2}],\"coap\":{\"enabled\":false}"}},
  "detectors":[{"name":"limit","type":"threshold","field":"t","max":1000,"hysteresis":1,
                "cooldown_ms":0,"severity":"critical"}],
+ "alarms":{"flood_max_events":0},
  "metrics":{"interval_ms":$3}$uplink}
 JSON
 }

@@ -75,6 +75,8 @@ std::string alert_json(std::string_view gateway_id, const routing::Alert& a) {
   str("topic", a.topic);
   num(a.kind == routing::AlertKind::kAnomaly ? "mean" : "limit", a.limit);
   if (a.kind == routing::AlertKind::kAnomaly) num("z", a.score);
+  // Flood control's summary: how many events of this alarm were held back.
+  if (a.kind == routing::AlertKind::kSuppressed) num("suppressed", static_cast<double>(a.suppressed));
   // 0: the reading carried no timestamp. Left out rather than written as
   // 0, which a consumer would read as 1970.
   if (a.sensor_ts_ms != 0) num("sensor_ts_ms", static_cast<double>(a.sensor_ts_ms));

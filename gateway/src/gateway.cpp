@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "alarms/alarm_document.h"
+#include "alarms/alarm_service.h"
 #include "config/remote_config.h"
 #include "config/secrets.h"
 #include "foggate/base/log.h"
@@ -57,6 +59,7 @@ struct Gateway::Impl {
   std::unique_ptr<RemoteConfig> remote;              // with gateway.remote_config
   UplinkSlot uplink;
   std::unique_ptr<AlertPublisher> alerts;
+  std::unique_ptr<AlarmService> alarms;  // with alarms.enabled
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<Ingest> ingest;  // pushes into the workers' queues
   std::unique_ptr<MqttIngress> mqtt;
@@ -97,19 +100,36 @@ Result<void> Gateway::Impl::build() {
   publisher = std::make_unique<protocols::MqttClient>(pub, clock);
   const int64_t started_wall_ms = clock.wall_ms();
   presence = std::make_unique<Presence>(cfg.gateway.id, started_wall_ms, *publisher, notifier);
+  // The publisher's subscriptions: the retained configuration sections and
+  // the alarm command topics.
+  std::vector<protocols::MqttSubscription> subscriptions;
   if (remote) {
     // Retained sections arrive on every (re)subscribe; unchanged ones are no-ops.
-    std::vector<protocols::MqttSubscription> config_topics;
-    for (const auto& t : remote->topics()) config_topics.push_back({t, 1});
-    publisher->set_subscriptions(std::move(config_topics));
-    publisher->on_message([this](const std::string& t, const std::string& p, bool) { remote->on_message(t, p); });
+    for (const auto& t : remote->topics()) subscriptions.push_back({t, 1});
     remote->set_apply([this](const Config& next, const std::vector<std::string>& changed) { apply(next, changed); });
     remote->set_publish([this](const std::string& t, const std::string& p) { (void)publisher->publish(t, p, 1, true); });
+  }
+  if (cfg.alarms.enabled) subscriptions.push_back({alarm_command_filter(cfg.gateway.id), 1});
+  if (!subscriptions.empty()) {
+    publisher->set_subscriptions(std::move(subscriptions));
+    const std::string alarm_prefix = "foggate/" + cfg.gateway.id + "/alarms/";
+    publisher->on_message([this, alarm_prefix](const std::string& t, const std::string& p, bool retained) {
+      if (t.starts_with(alarm_prefix)) {
+        if (alarms) alarms->on_command(t, p, retained);
+      } else if (remote) {
+        remote->on_message(t, p);
+      }
+    });
   }
 
   alerts = std::make_unique<AlertPublisher>(cfg.gateway.id, *publisher, live);
   workers = std::make_unique<WorkerPool>(cfg.gateway, clock, *alerts,
                                          std::max<int64_t>(notifier.watchdog_interval_ms(), 1000));
+  if (cfg.alarms.enabled) {
+    alarms = std::make_unique<AlarmService>(cfg.gateway.id, live, *publisher, *alerts, clock);
+    if (auto r = alarms->open(cfg.gateway.data_dir + "/alarms.db"); !r) return r;
+    workers->set_alarms({.sink = alarms.get(), .seen = &alarms->seen_board(), .active = alarms->active_alarms()});
+  }
   ingest = std::make_unique<Ingest>(clock, workers->queues(), cfg.gateway.queue_capacity, cfg.ingest.payload);
   ingest->set_rules(std::make_shared<const routing::RuleSet>(cfg.rules.ordered, cfg.rules.default_tasks));
   ingest->set_offload([this](std::shared_ptr<const Message> m, Priority p) {
@@ -124,7 +144,7 @@ Result<void> Gateway::Impl::build() {
   certificates = std::make_unique<CertificateAlerts>(cfg, *publisher, clock);
   metrics.set_sources({.ingest = ingest.get(), .workers = workers.get(), .mqtt = mqtt.get(), .coap = coap.get(),
                        .uplink = &uplink, .load = load.get(), .certificates = certificates.get(),
-                       .publisher = publisher.get(), .remote = remote.get()});
+                       .publisher = publisher.get(), .remote = remote.get(), .alarms = alarms.get()});
   // Ingest skips the workers for forward tasks that would only be
   // discarded (no uplink); the count stays in forward_unconfigured_total.
   uplink.on_sink_changed([this](std::shared_ptr<routing::ForwardSink> sink, routing::ForwardSink* bypass) {
@@ -132,6 +152,7 @@ Result<void> Gateway::Impl::build() {
     workers->set_forward_sink(std::move(sink));
   });
   workers->start(cfg.detectors);
+  if (alarms) alarms->start();
   return {};
 }
 
@@ -158,6 +179,7 @@ void Gateway::Impl::apply(const Config& next, const std::vector<std::string>& ch
         break;
       case SectionId::kAlerts:   // read per alert from `live`
       case SectionId::kMetrics:  // read per turn from `live`
+      case SectionId::kAlarms:   // read per turn by the alarm thread from `live`
       case SectionId::kGateway:  // start-only
       case SectionId::kBroker: break;
     }
@@ -200,15 +222,14 @@ void Gateway::Impl::run_supervisor() {
     log::logger().flush_repeats();  // counts of held-back repeated lines
     mqtt->tick();
     publisher->tick();
-    if (remote) {
-      remote->process();
-      // The state document is retained: publish it after every reconnect
-      // (a broker without persistence forgets it).
-      const uint64_t connects = publisher->stats().connects.value();
-      if (connects != announced_connects && publisher->connected()) {
-        announced_connects = connects;
-        remote->publish_state();
-      }
+    if (remote) remote->process();
+    // The state documents are retained: publish them after every reconnect
+    // (a broker without persistence forgets them).
+    if (const uint64_t connects = publisher->stats().connects.value();
+        connects != announced_connects && publisher->connected()) {
+      announced_connects = connects;
+      if (remote) remote->publish_state();
+      if (alarms) alarms->request_republish();
     }
     const int64_t now = clock.mono_ms();
     const int64_t interval = live.load()->metrics.interval_ms;
@@ -308,6 +329,8 @@ void Gateway::stop() {
   if (g.coap) g.coap->stop();
   // 2. Drain: workers finish every queued task, alerts included.
   if (g.workers) g.workers->close_and_join();
+  // 2b. The alarm thread applies, stores and publishes what they handed it.
+  if (g.alarms) g.alarms->stop();
   // 3. The uplink seals and commits what the workers forwarded.
   g.uplink.stop();
   // 4. Every reading is now safe: the last PUBACKs, "offline" on the

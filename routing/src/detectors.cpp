@@ -98,6 +98,20 @@ void DetectorBank::evaluate(const Message& msg, std::vector<Alert>& out) {
     const double x = *f->number();
     if (!std::isfinite(x)) continue;
     stats_.evaluations.add();
+    if (seen_ != nullptr && spec.stale_after_ms > 0 && seen_->seen(spec.name, msg.device, now)) {
+      Alert fresh;
+      fresh.kind = AlertKind::kCleared;
+      fresh.detector = stale_alarm_name(spec.name);
+      fresh.severity = spec.severity;
+      fresh.device = msg.device;
+      fresh.field = spec.field;
+      fresh.topic = msg.topic;
+      fresh.value = x;
+      fresh.limit = static_cast<double>(spec.stale_after_ms);
+      fresh.sensor_ts_ms = msg.sensor_ts_ms;
+      fresh.received_ms = msg.received_ms;
+      out.push_back(std::move(fresh));
+    }
 
     State& st = state_for(i, msg.device);
     const bool cooled = !st.published_any || now - st.last_published_mono_ms >= spec.cooldown_ms;
@@ -180,6 +194,17 @@ void DetectorBank::evaluate(const Message& msg, std::vector<Alert>& out) {
       st.var = (1 - alpha) * (st.var + diff * incr);
     }
     ++st.samples;
+  }
+}
+
+void DetectorBank::restore_alarmed(std::string_view detector, const std::string& device, double limit) {
+  for (std::size_t i = 0; i < specs_->size(); ++i) {
+    const DetectorSpec& spec = (*specs_)[i];
+    if (spec.name != detector || spec.type != DetectorType::kThreshold) continue;
+    State& st = state_for(i, device);
+    st.band = State::Band::kAlarmed;
+    st.crossed_limit = limit;
+    return;
   }
 }
 

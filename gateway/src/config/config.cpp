@@ -43,6 +43,7 @@ constexpr ConfigSection kSections[] = {
     row<&Config::alerts, parse_alerts_section>(SectionId::kAlerts, "alerts", true),
     row<&Config::metrics, parse_metrics_section>(SectionId::kMetrics, "metrics", true),
     row<&Config::uplink, parse_uplink_section>(SectionId::kUplink, "uplink", true),
+    row<&Config::alarms, parse_alarms_section>(SectionId::kAlarms, "alarms", true),
 };
 
 // Names derived from others unless the document sets them.

@@ -171,6 +171,9 @@ void parse_detector(const JsonValue& v, const std::string& path, std::vector<rou
   if (d.severity != "critical" && d.severity != "warning" && d.severity != "info")
     r.fail(r.path_of("severity"), "unknown severity \"" + d.severity + "\"; use critical, warning or info");
   r.integer("cooldown_ms", d.cooldown_ms, 0, kMaxDeadlineMs);
+  r.integer("stale_after_ms", d.stale_after_ms, 0, 7 * kMaxDeadlineMs);
+  if (d.stale_after_ms != 0 && d.stale_after_ms < 100)
+    r.fail(r.path_of("stale_after_ms"), "must be 0 (off) or at least 100 (the alarm thread checks every 100 ms)");
   if (d.type == routing::DetectorType::kThreshold) {
     r.optional_number("min", d.min);
     r.optional_number("max", d.max);
@@ -347,6 +350,14 @@ void parse_alerts_section(const JsonValue& v, const std::string& path, AlertsSec
   ObjectReader r(v, path, issues);
   r.integer("qos", out.qos, 0, 1);
   r.boolean("retain", out.retain);
+}
+
+void parse_alarms_section(const JsonValue& v, const std::string& path, AlarmsSection& out, ConfigIssues& issues) {
+  ObjectReader r(v, path, issues);
+  r.boolean("enabled", out.enabled);
+  r.integer("flood_max_events", out.flood_max_events, 0, 1'000'000);
+  r.integer("flood_window_ms", out.flood_window_ms, 100, kMaxDeadlineMs);
+  r.integer("max_shelve_ms", out.max_shelve_ms, 1'000, 30 * kMaxDeadlineMs);
 }
 
 void parse_uplink_section(const JsonValue& v, const std::string& path, UplinkSection& out, ConfigIssues& issues) {

@@ -18,6 +18,7 @@ void GatewayMetrics::collect(MetricSink& out) const {
   s.publisher->collect(out, "publish");
   if (s.remote) s.remote->stats().collect(out);
   if (s.prometheus) s.prometheus->collect(out);
+  if (s.alarms) s.alarms->collect(out);
 }
 
 std::string GatewayMetrics::prometheus_page() const {

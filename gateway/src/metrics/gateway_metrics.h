@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "alarms/alarm_service.h"
 #include "config/remote_config.h"
 #include "foggate/protocols/mqtt_client.h"
 #include "ingress/coap_ingress.h"
@@ -34,6 +35,7 @@ struct MetricSources {
   const protocols::MqttClient* publisher = nullptr;
   const RemoteConfig* remote = nullptr;                // with gateway.remote_config
   const PrometheusListener* prometheus = nullptr;      // with metrics.prometheus.enabled
+  const AlarmService* alarms = nullptr;                // with alarms.enabled
 };
 
 class GatewayMetrics {

@@ -2,8 +2,10 @@
 
 #include <chrono>
 
+#include "alarms/alarm_service.h"
 #include "documents.h"
 #include "foggate/base/log.h"
+#include "ingress/ingest.h"
 
 namespace foggate::gateway {
 namespace {
@@ -68,6 +70,9 @@ void WorkerPool::run(std::size_t index) {
   const std::size_t share = (gw_.max_tracked_devices + queues_.size() - 1) / queues_.size();
   const std::size_t cap = queues_.size() == 1 ? share : share + share / 4 + 16;
   routing::DetectorBank bank(detector_specs_.load(), clock_, detector_stats_, cap);
+  bank.set_seen_board(alarms_.seen);
+  for (const auto& a : alarms_.active)
+    if (worker_for(a.device, queues_.size()) == index) bank.restore_alarmed(a.detector, a.device, a.limit);
   std::vector<routing::Alert> alerts;
   auto& queue = *queues_[index];
   auto& progress = progress_[index];
@@ -82,7 +87,7 @@ void WorkerPool::run(std::size_t index) {
       if (task->kind == routing::TaskKind::kDetect) {
         alerts.clear();
         bank.evaluate(*task->message, alerts);
-        for (const auto& a : alerts) alerts_.publish(a);
+        for (auto& a : alerts) publish(std::move(a), task->message);
       } else if (task->kind == routing::TaskKind::kForward) {
         forward_sink_.load()->forward(std::move(task->message), task->priority, 0);
       }
@@ -95,6 +100,17 @@ void WorkerPool::run(std::size_t index) {
     queue.record_service_us(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - task_start).count());
   }
+}
+
+// With alarms on, the alarm thread decides which events go out (shelving,
+// flood control) and holds the reading until the alarm state is durable.
+void WorkerPool::publish(routing::Alert a, const std::shared_ptr<const Message>& reading) {
+  if (alarms_.sink == nullptr) return alerts_.publish(a);
+  routing::Alert copy = a;
+  if (alarms_.sink->submit(std::move(a), reading)) return;
+  alarm_refused_.add();
+  log::warn_once("alarms", "inbox_full", "alarm inbox full; alert published without alarm state");
+  alerts_.publish(copy);
 }
 
 void WorkerPool::roll_wait_window() {
@@ -146,6 +162,8 @@ void WorkerPool::collect(MetricSink& out) const {
   out.push_back({"task_wait_p50_ms", {}, static_cast<double>(wait_p50_ms_.load())});
   out.push_back({"task_wait_p99_ms", {}, static_cast<double>(wait_p99_ms_.load())});
   out.push_back({"worker_errors_total", {}, static_cast<double>(worker_errors_.value())});
+  if (alarms_.sink != nullptr)
+    out.push_back({"alarm_alerts_unlisted_total", {}, static_cast<double>(alarm_refused_.value())});
 }
 
 }  // namespace foggate::gateway

@@ -21,10 +21,12 @@
 #include "foggate/base/counter.h"
 #include "foggate/gateway/config.h"
 #include "foggate/protocols/mqtt_client.h"
+#include "foggate/routing/alarm_book.h"
 #include "foggate/routing/detectors.h"
 #include "foggate/routing/forward_sink.h"
 #include "foggate/routing/task_queue.h"
 #include "foggate/routing/wait_histogram.h"
+#include "foggate/routing/seen_board.h"
 #include "workers/worker_watch.h"
 
 namespace foggate::gateway {
@@ -48,6 +50,17 @@ class AlertPublisher {
   std::array<Counter, 3> by_severity_;  // published: critical, warning, info (the detectors' severities)
 };
 
+class AlarmSink;
+
+// With alarms on: where alerts go instead of straight to the publisher,
+// the board of stale-sensor readings, and the active threshold alarms a
+// worker's detectors start from (those of the devices hashed to it).
+struct WorkerAlarms {
+  AlarmSink* sink = nullptr;
+  routing::SeenBoard* seen = nullptr;
+  std::vector<routing::Alarm> active;
+};
+
 class WorkerPool {
  public:
   // `gw`: workers, queue_capacity and max_tracked_devices (start-only).
@@ -57,6 +70,9 @@ class WorkerPool {
   ~WorkerPool();  // closes and joins
 
   std::vector<std::unique_ptr<routing::TaskQueue>>& queues() { return queues_; }
+
+  // Before start(); without it alerts go straight to the AlertPublisher.
+  void set_alarms(WorkerAlarms alarms) { alarms_ = std::move(alarms); }
 
   // Set the forward sink first (set_forward_sink()).
   void start(std::vector<routing::DetectorSpec> detectors);
@@ -83,6 +99,7 @@ class WorkerPool {
 
  private:
   void run(std::size_t index);
+  void publish(routing::Alert a, const std::shared_ptr<const Message>& reading);
 
   const GatewaySection gw_;
   const Clock& clock_;
@@ -92,6 +109,8 @@ class WorkerPool {
   std::atomic<uint64_t> detector_generation_{0};
   std::atomic<std::shared_ptr<routing::ForwardSink>> forward_sink_;
   routing::DetectorStats detector_stats_;
+  WorkerAlarms alarms_;    // set before start, then read-only
+  Counter alarm_refused_;  // alerts the full alarm inbox refused: published without alarm state
   Counter worker_errors_;  // tasks that threw (allocation failure): dropped, counted
   // Bumped by each worker per task taken; read by the supervisor.
   std::unique_ptr<std::atomic<uint64_t>[]> progress_;

@@ -60,6 +60,25 @@ TEST(ConfigTest, FullDocumentParses) {
   EXPECT_EQ(r->metrics.interval_ms, 0);
 }
 
+TEST(ConfigTest, AlarmsSectionAndStaleAfterHaveDefaultsAndRanges) {
+  auto r = parse_config("{}");
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->alarms.enabled);
+  EXPECT_EQ(r->alarms.flood_max_events, 10u);
+  EXPECT_EQ(r->alarms.flood_window_ms, 60'000);
+  EXPECT_EQ(r->alarms.max_shelve_ms, 86'400'000);
+  r = parse_config(R"({"alarms":{"enabled":false,"flood_max_events":0,"flood_window_ms":500,"max_shelve_ms":60000},
+    "detectors":[{"name":"hot","type":"threshold","field":"t","max":5,"stale_after_ms":2000}]})");
+  ASSERT_TRUE(r) << format_issues(r.error());
+  EXPECT_FALSE(r->alarms.enabled);
+  EXPECT_EQ(r->alarms.flood_max_events, 0u);
+  EXPECT_EQ(r->detectors[0].stale_after_ms, 2000);
+  EXPECT_TRUE(has_issue(issues_of(R"({"alarms":{"flood_window_ms":10}})"), "alarms.flood_window_ms", "between"));
+  EXPECT_TRUE(has_issue(issues_of(R"({"alarms":{"shelve":1}})"), "alarms.shelve", "unknown key"));
+  EXPECT_TRUE(has_issue(issues_of(R"({"detectors":[{"name":"hot","type":"threshold","field":"t","max":5,
+    "stale_after_ms":50}]})"), "detectors[0].stale_after_ms", "at least 100"));
+}
+
 TEST(ConfigTest, CoapReceiveBufferDefaultsTo4MiBWithinARange) {
   auto r = parse_config("{}");
   ASSERT_TRUE(r.has_value());

@@ -158,5 +158,25 @@ TEST_F(DetectorsTest, CapAndRecencySurviveADetectorChange) {
   EXPECT_EQ(bank.tracked(), 3u);
 }
 
+// The alarm store said the alarm was active when foggate stopped.
+TEST(DetectorRestoreTest, RestoredThresholdAlarmClearsOnTheFirstReadingInside) {
+  ManualClock clock;
+  DetectorStats stats;
+  auto specs = std::make_shared<const std::vector<DetectorSpec>>(
+      std::vector<DetectorSpec>{{.name = "hot", .field = "t", .max = 50, .hysteresis = 2}});
+  DetectorBank bank(specs, clock, stats);
+  bank.restore_alarmed("hot", "d1", 50);
+  Message m;
+  m.device = "d1";
+  m.fields.push_back({"t", 60.0});
+  std::vector<Alert> out;
+  bank.evaluate(m, out);
+  EXPECT_TRUE(out.empty()) << "still above: no second raise";
+  m.fields[0] = {"t", 40.0};
+  bank.evaluate(m, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, AlertKind::kCleared);
+}
+
 }  // namespace
 }  // namespace foggate::routing

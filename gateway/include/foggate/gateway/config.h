@@ -116,6 +116,15 @@ struct AlertsSection {
   bool retain = false;  // Default: false
 };
 
+// Alarm state over MQTT (docs/alarms.md): retained state documents,
+// acknowledge and shelve commands, flood control, persistence.
+struct AlarmsSection {
+  bool enabled = true;                 // Default: true; read at start only
+  uint32_t flood_max_events = 10;      // Default: 10 alarm events per (device, detector) per window; 0 = no limit
+  int64_t flood_window_ms = 60'000;    // Default: 60 s
+  int64_t max_shelve_ms = 86'400'000;  // Default: 24 h; longer shelve requests are refused
+};
+
 // The store-and-forward uplink to the cloud broker. Off until `uris` is set.
 struct UplinkSection {
   std::vector<std::string> uris;      // Default: none (uplink off); several = failover
@@ -172,6 +181,7 @@ struct Config {
   AlertsSection alerts;
   MetricsSection metrics;
   UplinkSection uplink;
+  AlarmsSection alarms;
 };
 
 // The sections a running gateway may replace live, for the threads that
@@ -194,12 +204,13 @@ void parse_detectors_section(const protocols::JsonValue& v, const std::string& p
 void parse_alerts_section(const protocols::JsonValue& v, const std::string& path, AlertsSection& out, ConfigIssues& issues);
 void parse_uplink_section(const protocols::JsonValue& v, const std::string& path, UplinkSection& out, ConfigIssues& issues);
 void parse_metrics_section(const protocols::JsonValue& v, const std::string& path, MetricsSection& out, ConfigIssues& issues);
+void parse_alarms_section(const protocols::JsonValue& v, const std::string& path, AlarmsSection& out, ConfigIssues& issues);
 
 // The table of sections: one row per top-level key of the document, in
 // document order. Everything that dispatches on a section name (parsing,
 // remote replacement, resetting to the file's value, applying a change)
 // goes through this table or switches on its SectionId.
-enum class SectionId { kGateway, kBroker, kIngest, kRules, kDetectors, kAlerts, kMetrics, kUplink };
+enum class SectionId { kGateway, kBroker, kIngest, kRules, kDetectors, kAlerts, kMetrics, kUplink, kAlarms };
 struct ConfigSection {
   SectionId id;
   std::string_view name;

@@ -30,6 +30,7 @@
 #include "foggate/base/clock.h"
 #include "foggate/base/counter.h"
 #include "foggate/message/message.h"
+#include "foggate/routing/seen_board.h"
 
 namespace foggate::routing {
 
@@ -50,14 +51,25 @@ struct DetectorSpec {
   double z = 3.0;                 // Default: 3 standard deviations
   uint32_t window = 50;           // Default: 50 samples (EWMA span)
   uint32_t warmup = 20;           // Default: 20 samples before alerting
+  // Stale sensor: a device that reported this detector's field and then
+  // stays silent longer raises the alarm "<name>.stale" (SeenBoard).
+  int64_t stale_after_ms = 0;     // Default: 0 (off)
 };
 
-enum class AlertKind : unsigned char { kRaised, kCleared, kAnomaly };
+// The alarm key of a detector's stale alarm: "<detector>.stale".
+inline std::string stale_alarm_name(std::string_view detector) { return std::string(detector) + ".stale"; }
+
+// kStale: a device went silent (raised by the alarm thread's SeenBoard
+// scan, cleared by its next reading). kSuppressed: the alarm book's summary
+// of events held back by flood control (Alert::suppressed says how many).
+enum class AlertKind : unsigned char { kRaised, kCleared, kAnomaly, kStale, kSuppressed };
 inline constexpr std::string_view to_string(AlertKind k) {
   switch (k) {
     case AlertKind::kRaised: return "raised";
     case AlertKind::kCleared: return "cleared";
     case AlertKind::kAnomaly: return "anomaly";
+    case AlertKind::kStale: return "stale";
+    case AlertKind::kSuppressed: return "suppressed";
   }
   return "raised";
 }
@@ -74,6 +86,7 @@ struct Alert {
   double score = 0;        // anomaly: z; threshold: 0
   int64_t sensor_ts_ms = 0;
   int64_t received_ms = 0;
+  uint64_t suppressed = 0; // kSuppressed: events held back in the window
 };
 
 struct DetectorStats {
@@ -111,6 +124,17 @@ class DetectorBank {
 
   std::size_t tracked() const;
 
+  // Start-up: the threshold alarm `detector` of `device` was active when
+  // foggate stopped (the alarm store says so): its state starts alarmed
+  // at `limit`, so the next reading inside the band clears it and one
+  // outside raises nothing again. Unknown detector names are ignored.
+  void restore_alarmed(std::string_view detector, const std::string& device, double limit);
+
+  // Readings of detectors with stale_after_ms are reported to `board`
+  // (owned by the gateway, outlives the bank); a reading of a device the
+  // board holds stale yields a kCleared alert for "<name>.stale".
+  void set_seen_board(SeenBoard* board) { seen_ = board; }
+
  private:
   struct State;
   struct Hash {
@@ -132,6 +156,7 @@ class DetectorBank {
   const std::size_t max_states_;
   const Clock& clock_;
   DetectorStats& stats_;
+  SeenBoard* seen_ = nullptr;
 };
 
 }  // namespace foggate::routing

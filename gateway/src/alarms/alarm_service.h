@@ -1,0 +1,126 @@
+// AlarmService: the "alarms" thread, owner of the alarm state
+// (docs/alarms.md, docs/architecture.md). It owns the AlarmBook, the
+// AlarmStore (alarms.db, its SQLite connection) and the SeenBoard's scan.
+// Workers hand it their detector alerts (submit()); the publisher's Paho
+// thread hands it the operator commands (on_command()). Each turn (a
+// submission, a command, or every 100 ms) it applies what came in, scans
+// for silent sensors, ends shelves and flood windows, then:
+//   1. publishes the alert events the book let through (alert topics);
+//   2. writes every changed alarm to the store, one transaction;
+//   3. publishes the changed state documents, retained (so a document a
+//      client has seen is on disk);
+//   4. lets go of the readings behind the alerts (their PUBACKs come due).
+//
+// Threads: open()/start()/stop() from the gateway's controlling thread;
+// submit() from the workers; on_command() from a Paho thread;
+// request_republish() from the supervisor; collect() from any thread.
+// submit() and on_command() never block: a full inbox refuses (counted).
+#pragma once
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "foggate/base/clock.h"
+#include "foggate/base/counter.h"
+#include "foggate/base/result.h"
+#include "foggate/gateway/config.h"
+#include "foggate/protocols/mqtt_client.h"
+#include "foggate/routing/alarm_book.h"
+#include "foggate/routing/seen_board.h"
+#include "foggate/storage/alarm_store.h"
+
+namespace foggate::gateway {
+
+class AlertPublisher;
+
+// Where the workers' alerts go when alarms are on (WorkerPool::set_alarms).
+class AlarmSink {
+ public:
+  virtual ~AlarmSink() = default;
+  // Takes the alert; `reading` is held until the alarm state is durable.
+  // False when the inbox is full (the caller publishes the event itself).
+  virtual bool submit(routing::Alert a, std::shared_ptr<const Message> reading) = 0;
+};
+
+class AlarmService final : public AlarmSink {
+ public:
+  static constexpr std::size_t kInboxCapacity = 65'536;
+  static constexpr int64_t kTurnMs = 100;
+
+  AlarmService(std::string gateway_id, const LiveConfig& live, protocols::MqttClient& publisher,
+               AlertPublisher& alerts, const Clock& clock);
+  ~AlarmService() override;  // stops
+
+  // Opens (creates) the store at `path` and loads the book from it.
+  // Error "alarm_store_open" (start-up).
+  Result<void> open(const std::string& path);
+  // What the workers start from: the active threshold alarms (each
+  // worker's DetectorBank restores those of its devices).
+  std::vector<routing::Alarm> active_alarms() const;
+  routing::SeenBoard& seen_board() { return seen_; }
+
+  void start();
+  // Applies what is queued, writes and publishes it, joins. Idempotent.
+  void stop();
+
+  bool submit(routing::Alert a, std::shared_ptr<const Message> reading) override;
+  void on_command(std::string topic, std::string payload, bool retained);
+  // Publishes every state document again at the next turn (after a
+  // publisher reconnect: a broker without persistence forgot them).
+  void request_republish();
+
+  void collect(MetricSink& out) const;
+
+ private:
+  struct Submitted {
+    routing::Alert alert;
+    std::shared_ptr<const Message> reading;
+  };
+  struct Command {
+    std::string topic;
+    std::string payload;
+    bool retained = false;
+  };
+  using Item = std::variant<Submitted, Command>;
+
+  void run();
+  void turn(std::vector<Item>& items, bool republish);
+  void apply_command(const Command& c, routing::AlarmOutput& out);
+  void scan_stale(const Config& cfg, routing::AlarmOutput& out);
+  void refuse(const std::string& reason, const std::string& detail, const std::string& topic);
+  routing::AlarmKey resolve(const routing::AlarmKey& levels) const;
+  void publish_state(const routing::AlarmKey& k);
+
+  const std::string gateway_id_;
+  const LiveConfig& live_;
+  protocols::MqttClient& publisher_;
+  AlertPublisher& alerts_;
+  const Clock& clock_;
+  routing::AlarmStats stats_;
+  routing::SeenBoard seen_;
+  std::unique_ptr<storage::AlarmStore> store_;  // alarm thread (open() before start)
+  std::unique_ptr<routing::AlarmBook> book_;    // alarm thread (open() before start)
+  std::set<routing::AlarmKey> unwritten_;       // alarm thread: changed, not yet in the store
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Item> inbox_;   // guarded by mu_
+  bool republish_ = false;    // guarded by mu_
+  bool stopping_ = false;     // guarded by mu_
+  std::jthread thread_;
+
+  Counter inbox_full_;
+  Counter store_failures_;
+  Counter store_rows_skipped_;  // rows of alarms.db that were not alarm documents
+  Counter commands_applied_;
+  std::map<std::string, Counter, std::less<>> refused_;  // by reason; keys fixed at construction
+};
+
+}  // namespace foggate::gateway

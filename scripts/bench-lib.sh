@@ -85,7 +85,7 @@ write_config() {  # file qos metrics_ms [upstream_port]
  "ingest":{${INGEST:-"\"mqtt\":[{\"filter\":\"sensors/#\",\"qos\":$2}],\"coap\":{\"enabled\":false}"}},
  "detectors":[{"name":"limit","type":"threshold","field":"t","max":1000,"hysteresis":1,
                "cooldown_ms":0,"severity":"critical"}],
- "alarms":{"flood_max_events":0},
+ "alarms":{"flood_max_events":0${ALARMS_EXTRA:-}},
  "metrics":{"interval_ms":$3}$uplink}
 JSON
 }

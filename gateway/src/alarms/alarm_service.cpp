@@ -70,8 +70,13 @@ std::vector<routing::Alarm> AlarmService::active_alarms() const {
   return out;
 }
 
-void AlarmService::start() { thread_ = std::jthread([this] { run(); }); }
+void AlarmService::start() {
+  writer_ = std::make_unique<AlarmWriter>(gateway_id_, publisher_, std::move(store_));
+  writer_->start();
+  thread_ = std::jthread([this] { run(); });
+}
 
+// The alarm thread drains into the writer, then the writer drains.
 void AlarmService::stop() {
   {
     std::lock_guard lock(mu_);
@@ -79,6 +84,7 @@ void AlarmService::stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (writer_) writer_->stop();
 }
 
 bool AlarmService::submit(routing::Alert a, std::shared_ptr<const Message> reading) {
@@ -134,7 +140,7 @@ void AlarmService::run() {
       // Only allocation failure can throw here; keep the thread alive.
       log::warn_once(kModule, "turn_failed", "alarm turn failed", {{"what", e.what()}});
     }
-    items.clear();  // the readings are let go: their PUBACKs come due
+    items.clear();  // the readings went to the writer with the turn's documents
     if (stopping) {
       std::lock_guard lock(mu_);
       if (inbox_.empty()) break;
@@ -155,34 +161,20 @@ void AlarmService::turn(std::vector<Item>& items, bool republish) {
 
   for (const auto& e : out.events) alerts_.publish(e);
 
-  unwritten_.insert(out.changed.begin(), out.changed.end());
-  if (!unwritten_.empty()) {
-    std::vector<storage::AlarmRow> rows;
-    rows.reserve(unwritten_.size());
-    for (const auto& k : unwritten_) {
-      const auto* a = book_->find(k);
-      rows.push_back({k.device, k.detector, a ? alarm_json(gateway_id_, *a) : std::string()});
-    }
-    if (store_->write(rows)) {
-      unwritten_.clear();
-    } else {
-      // Kept for the next turn; the documents still go out (memory is
-      // right, the disk is behind: one warning line from the store).
-      store_failures_.add();
-    }
-  }
-  std::set<routing::AlarmKey> once(out.changed.begin(), out.changed.end());
+  AlarmWriter::Work work;
+  const std::set<routing::AlarmKey> changed(out.changed.begin(), out.changed.end());
+  for (const auto& k : changed) work.changed.emplace_back(k, document_of(k));
   if (republish)
-    for (const auto& [k, a] : book_->alarms()) once.insert(k);
-  for (const auto& k : once) publish_state(k);
+    for (const auto& [k, a] : book_->alarms())
+      if (!changed.contains(k)) work.republish.emplace_back(k, alarm_json(gateway_id_, a));
+  for (auto& item : items)
+    if (auto* s = std::get_if<Submitted>(&item); s && s->reading) work.readings.push_back(std::move(s->reading));
+  writer_->hand(std::move(work));
 }
 
-void AlarmService::publish_state(const routing::AlarmKey& k) {
+std::string AlarmService::document_of(const routing::AlarmKey& k) const {
   const auto* a = book_->find(k);
-  // An empty retained message removes the document (cleared and acknowledged).
-  auto r = publisher_.publish(alarm_topic(gateway_id_, k), a ? alarm_json(gateway_id_, *a) : std::string(), 1, true);
-  if (!r) log::warn_once(kModule, "publish_failed", "alarm state could not be queued for publishing",
-                         {{"detail", r.error().detail}});
+  return a ? alarm_json(gateway_id_, *a) : std::string();
 }
 
 void AlarmService::scan_stale(const Config& cfg, routing::AlarmOutput& out) {
@@ -255,7 +247,8 @@ void AlarmService::collect(MetricSink& out) const {
   for (const auto& [reason, n] : refused_)
     out.push_back({"alarm_commands_refused_total", {{"reason", reason}}, static_cast<double>(n.value())});
   out.push_back({"alarm_inbox_full_total", {}, static_cast<double>(inbox_full_.value())});
-  out.push_back({"alarm_store_failures_total", {}, static_cast<double>(store_failures_.value())});
+  out.push_back({"alarm_store_failures_total", {},
+                 static_cast<double>(writer_ ? writer_->failures().value() : 0)});
   out.push_back({"alarm_store_rows_skipped_total", {}, static_cast<double>(store_rows_skipped_.value())});
   out.push_back({"alarm_stale_untracked_total", {}, static_cast<double>(seen_.refused())});
 }

@@ -1,15 +1,17 @@
 // AlarmService: the "alarms" thread, owner of the alarm state
-// (docs/alarms.md, docs/architecture.md). It owns the AlarmBook, the
-// AlarmStore (alarms.db, its SQLite connection) and the SeenBoard's scan.
-// Workers hand it their detector alerts (submit()); the publisher's Paho
-// thread hands it the operator commands (on_command()). Each turn (a
-// submission, a command, or every 100 ms) it applies what came in, scans
-// for silent sensors, ends shelves and flood windows, then:
+// (docs/alarms.md, docs/architecture.md). It owns the AlarmBook and the
+// SeenBoard's scan, and starts the AlarmWriter ("alarm-store" thread),
+// which owns the AlarmStore (alarms.db) from then on. Workers hand it
+// their detector alerts (submit()); the publisher's Paho thread hands it
+// the operator commands (on_command()). Each turn (a submission, a
+// command, or every 100 ms) it applies what came in, scans for silent
+// sensors, ends shelves and flood windows, then:
 //   1. publishes the alert events the book let through (alert topics);
-//   2. writes every changed alarm to the store, one transaction;
-//   3. publishes the changed state documents, retained (so a document a
-//      client has seen is on disk);
-//   4. lets go of the readings behind the alerts (their PUBACKs come due).
+//   2. hands the changed alarms' documents and the readings behind the
+//      alerts to the AlarmWriter, which writes them to the store in one
+//      transaction, then publishes the documents (retained: a document a
+//      client has seen is on disk), then lets the readings go (their
+//      PUBACKs come due). The next turn does not wait for that fsync.
 //
 // Threads: open()/start()/stop() from the gateway's controlling thread;
 // submit() from the workers; on_command() from a Paho thread;
@@ -35,6 +37,7 @@
 #include "foggate/routing/alarm_book.h"
 #include "foggate/routing/seen_board.h"
 #include "foggate/storage/alarm_store.h"
+#include "alarms/alarm_writer.h"
 
 namespace foggate::gateway {
 
@@ -96,7 +99,7 @@ class AlarmService final : public AlarmSink {
   void scan_stale(const Config& cfg, routing::AlarmOutput& out);
   void refuse(const std::string& reason, const std::string& detail, const std::string& topic);
   routing::AlarmKey resolve(const routing::AlarmKey& levels) const;
-  void publish_state(const routing::AlarmKey& k);
+  std::string document_of(const routing::AlarmKey& k) const;  // "" when no longer listed
 
   const std::string gateway_id_;
   const LiveConfig& live_;
@@ -105,9 +108,9 @@ class AlarmService final : public AlarmSink {
   const Clock& clock_;
   routing::AlarmStats stats_;
   routing::SeenBoard seen_;
-  std::unique_ptr<storage::AlarmStore> store_;  // alarm thread (open() before start)
+  std::unique_ptr<storage::AlarmStore> store_;  // open() to start(), then the writer's
   std::unique_ptr<routing::AlarmBook> book_;    // alarm thread (open() before start)
-  std::set<routing::AlarmKey> unwritten_;       // alarm thread: changed, not yet in the store
+  std::unique_ptr<AlarmWriter> writer_;         // created by start()
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -117,7 +120,6 @@ class AlarmService final : public AlarmSink {
   std::jthread thread_;
 
   Counter inbox_full_;
-  Counter store_failures_;
   Counter store_rows_skipped_;  // rows of alarms.db that were not alarm documents
   Counter commands_applied_;
   std::map<std::string, Counter, std::less<>> refused_;  // by reason; keys fixed at construction

@@ -5,7 +5,8 @@
 // alarm, its body the alarm's state document as published (opaque here;
 // docs/alarms.md and docs/alarm-store-format.md).
 //
-// Threads: one owner (the gateway's alarm thread); not thread-safe.
+// Threads: one owner (opened by the gateway's alarm thread's owner, then
+// the alarm store thread, AlarmWriter); not thread-safe.
 #pragma once
 
 #include <memory>

@@ -35,15 +35,6 @@ struct Statements {
   }
 };
 
-// Small like the config store: every page is checked at open, so a damaged
-// file is moved aside at once instead of failing each later write.
-sqlite::SqlResult<void> check_every_page(sqlite::Database& db) {
-  auto check = db.query_text("PRAGMA quick_check");
-  if (!check) return unexpected(std::move(check.error()));
-  if (*check != "ok") return unexpected(sqlite::Failure::bad_content("quick_check: " + *check));
-  return {};
-}
-
 }  // namespace
 
 struct AlarmStore::Impl {
@@ -91,11 +82,7 @@ struct AlarmStore::Impl {
 Result<std::unique_ptr<AlarmStore>> AlarmStore::open(const std::string& path) {
   auto impl = std::make_unique<Impl>(path);
   Impl& s = *impl;
-  auto r = s.file.open({
-      .prepare = [&s](sqlite::Database& db) { return s.sql.prepare(db); },
-      .check = [&s] { return check_every_page(s.file.db()); },
-      .release = [&s] { s.sql = Statements{}; },
-  });
+  auto r = s.file.open(small_store_hooks(s));
   if (!r) return unexpected(std::move(r.error()));
   return std::unique_ptr<AlarmStore>(new AlarmStore(std::move(impl)));
 }

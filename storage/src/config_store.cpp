@@ -55,17 +55,6 @@ struct Statements {
   }
 };
 
-// The store is a few KiB, so every page is checked at open rather than a
-// damaged one surfacing later as a load_all() or max_version() that keeps
-// failing: a store that cannot be read would leave the gateway without its
-// last configuration, and without its replay protection.
-sqlite::SqlResult<void> check_every_page(sqlite::Database& db) {
-  auto check = db.query_text("PRAGMA quick_check");
-  if (!check) return unexpected(std::move(check.error()));
-  if (*check != "ok") return unexpected(sqlite::Failure::bad_content("quick_check: " + *check));
-  return {};
-}
-
 }  // namespace
 
 struct ConfigStore::Impl {
@@ -152,11 +141,7 @@ sqlite::SqlResult<std::vector<StoredSection>> ConfigStore::Impl::read_all() {
 Result<std::unique_ptr<ConfigStore>> ConfigStore::open(const std::string& path) {
   auto impl = std::make_unique<Impl>(path);
   Impl& s = *impl;
-  auto r = s.file.open({
-      .prepare = [&s](sqlite::Database& db) { return s.sql.prepare(db); },
-      .check = [&s] { return check_every_page(s.file.db()); },
-      .release = [&s] { s.sql = Statements{}; },
-  });
+  auto r = s.file.open(small_store_hooks(s));
   if (!r) return unexpected(std::move(r.error()));
   return std::unique_ptr<ConfigStore>(new ConfigStore(std::move(impl)));
 }

@@ -177,4 +177,11 @@ sqlite::SqlResult<void> DatabaseFile::set_meta(std::string_view key, int64_t val
   return set_meta_.run();
 }
 
+sqlite::SqlResult<void> check_every_page(sqlite::Database& db) {
+  auto check = db.query_text("PRAGMA quick_check");
+  if (!check) return unexpected(std::move(check.error()));
+  if (*check != "ok") return unexpected(sqlite::Failure::bad_content("quick_check: " + *check));
+  return {};
+}
+
 }  // namespace foggate::storage

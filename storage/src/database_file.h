@@ -56,6 +56,23 @@ struct StoreHooks {
   std::function<void()> release;
 };
 
+// For a small store (the config store, the alarm store): every page is
+// checked at open, so a damaged file is moved aside at once instead of
+// failing each later read or write.
+sqlite::SqlResult<void> check_every_page(sqlite::Database& db);
+
+// The hooks of a small store whose Impl holds `file` (its DatabaseFile)
+// and `sql` (its Statements, with prepare(Database&)).
+template <typename StoreImpl>
+StoreHooks small_store_hooks(StoreImpl& s) {
+  using Statements = decltype(s.sql);
+  return {
+      .prepare = [&s](sqlite::Database& db) { return s.sql.prepare(db); },
+      .check = [&s] { return check_every_page(s.file.db()); },
+      .release = [&s] { s.sql = Statements{}; },
+  };
+}
+
 class DatabaseFile {
  public:
   // `path`: the SQLite file; its directory must exist. `clock`: its wall

@@ -65,14 +65,22 @@ uint16_t bind_any_port(int fd, Addr addr) {
 const sockaddr& as_sockaddr(const auto& a) { return *reinterpret_cast<const sockaddr*>(&a); }
 
 TEST(UdpSocketsBoundTo, FindsTheUdpSocketByAddressAndPortOnly) {
-  Fd udp(socket(AF_INET, SOCK_DGRAM, 0));
+  Fd udp(-1);
+  Fd tcp(-1);
+  uint16_t port = 0;
+  // A UDP port whose TCP twin is free too: other tests (and processes) may
+  // hold the TCP one, so a few ports are tried.
+  for (int attempt = 0; attempt < 50 && tcp.fd < 0; ++attempt) {
+    udp = Fd(socket(AF_INET, SOCK_DGRAM, 0));
+    port = bind_any_port(udp.fd, loopback4());
+    ASSERT_NE(port, 0);
+    Fd candidate(socket(AF_INET, SOCK_STREAM, 0));
+    // A TCP socket on the same port is not a CoAP endpoint.
+    if (bind_any_port(candidate.fd, loopback4(port)) == port) tcp = std::move(candidate);
+  }
+  ASSERT_GE(tcp.fd, 0) << "no UDP port with a free TCP twin in 50 tries";
   Fd other_udp(socket(AF_INET, SOCK_DGRAM, 0));
-  Fd tcp(socket(AF_INET, SOCK_STREAM, 0));
-  const uint16_t port = bind_any_port(udp.fd, loopback4());
-  ASSERT_NE(port, 0);
   ASSERT_NE(bind_any_port(other_udp.fd, loopback4()), 0);
-  // A TCP socket on the same port is not a CoAP endpoint.
-  ASSERT_EQ(bind_any_port(tcp.fd, loopback4(port)), port);
 
   EXPECT_EQ(udp_sockets_bound_to(as_sockaddr(loopback4()), port), std::vector<int>{udp.fd});
   sockaddr_in wildcard = loopback4();

@@ -201,10 +201,17 @@ MqttClient::MqttClient(MqttOptions options, const Clock& clock)
     : options_(std::move(options)), clock_(clock), tls_diagnosis_(std::make_shared<TlsDiagnosis>()) {}
 
 // Paho's client goes first, while every member its last callbacks may
-// touch (a connect it fails on the way out) still exists.
+// touch (a connect it fails on the way out) still exists. It is taken out
+// of paho_ under the lock before it is destroyed: a connect that completes
+// meanwhile then finds no client to close instead of a half-destroyed one.
 MqttClient::~MqttClient() {
   stop(500);
-  paho_.reset();
+  std::unique_ptr<Paho> doomed;
+  {
+    std::lock_guard lock(paho_mu_);
+    doomed = std::move(paho_);
+  }
+  doomed.reset();
 }
 
 void MqttClient::set_subscriptions(std::vector<MqttSubscription> subs) {
@@ -379,6 +386,8 @@ void MqttClient::handle_connected() {
     // A connect that was under way when stop() ran: close it again at once,
     // and run no handler (the owner may be tearing down).
     connecting_ = false;
+    std::lock_guard lock(paho_mu_);
+    if (!paho_) return;  // the destructor has it
     try {
       paho_->client->disconnect();
     } catch (const std::exception&) {

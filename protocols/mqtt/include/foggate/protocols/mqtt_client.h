@@ -131,7 +131,10 @@ class MqttClient {
   MessageHandler on_message_;
   ConnectHandler on_connected_;
   struct Paho;
+  // Set once by start(); cleared only by the destructor, under paho_mu_,
+  // which a connect completing during teardown also takes (handle_connected).
   std::unique_ptr<Paho> paho_;
+  std::mutex paho_mu_;
 
   std::atomic<bool> connected_{false};
   std::atomic<bool> connecting_{false};

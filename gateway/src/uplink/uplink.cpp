@@ -9,13 +9,11 @@
 #include "foggate/protocols/mqtt_client.h"
 #include "foggate/protocols/uplink_codec.h"
 #include "foggate/routing/batcher.h"
-#include "foggate/routing/degrade_policy.h"
-#include "foggate/routing/summarizer.h"
 #include "foggate/routing/share_picker.h"
 #include "foggate/routing/token_bucket.h"
 #include "foggate/storage/spool.h"
 #include "config/secrets.h"
-#include "uplink/batch_readings.h"
+#include "uplink/uplink_degrade.h"
 #include "uplink/uplink_report.h"
 
 namespace foggate::gateway {
@@ -38,20 +36,7 @@ struct EncodedPending {
 };
 
 constexpr std::size_t kMaxPendingWrites = 1024;
-// Spooled batches folded into one summary batch per priority and loop turn
-// while degraded: bounds the decoding work of one turn.
-constexpr std::size_t kCompactPerTurn = 64;
 constexpr int64_t kExpireEveryMs = 10'000;
-
-// Moves summaries [from, to) of a flushed window into a summary batch.
-template <typename Window>
-void take_summaries(Window& w, std::size_t from, std::size_t to, routing::SealedBatch& b) {
-  for (std::size_t j = from; j < to; ++j) {
-    b.raw_bytes += w.summaries[j]->topic.size() + w.summaries[j]->payload.size();
-    b.flags.push_back(w.offloaded[j] != 0 ? routing::kForwardOffloaded : 0u);
-    b.messages.push_back(std::move(w.summaries[j]));
-  }
-}
 
 }  // namespace
 
@@ -60,9 +45,7 @@ struct Uplink::Impl {
       : cfg(c.uplink), gateway_id(c.gateway.id), data_dir(c.gateway.data_dir), clock(clk),
         inbox_capacity(c.uplink.inbox_capacity), batcher(c.uplink.batch),
         bucket(std::make_unique<routing::TokenBucket>(c.uplink.bytes_per_s, c.uplink.burst_bytes, clk)),
-        share(c.uplink.min_share, clk), policy(c.uplink.degrade), timestamp_field(c.ingest.payload.timestamp_field) {
-    for (auto& s : summarizers) s = routing::Summarizer(c.ingest.payload.timestamp_field);
-  }
+        share(c.uplink.min_share, clk), degrade(c.uplink.degrade, c.ingest.payload.timestamp_field, stats, clk) {}
 
   UplinkSection cfg;  // owned by the uplink thread once it runs
   const std::string gateway_id;
@@ -96,14 +79,7 @@ struct Uplink::Impl {
   std::unordered_set<int64_t> sending;                  // in flight on this connection
   std::unordered_map<int64_t, storage::BatchInfo> sent;  // published, not yet acknowledged
   routing::SharePicker share;  // which priority goes next (min_share)
-  routing::DegradePolicy policy;
-  const std::string timestamp_field;
-  std::array<routing::Summarizer, kPriorityCount> summarizers;
-  std::array<int64_t, kPriorityCount> window_end{};  // mono ms: when the open summary window is flushed
-  std::unordered_map<int64_t, uint32_t> summary_ids;  // spool id -> summaries in it (sealed by this process)
-  std::unordered_set<int64_t> not_compactable;  // spooled summary batches (found by decoding) and undecodable ones
-  std::unordered_set<int64_t> compacting;       // replaced by a pending summary batch not yet appended
-  int64_t last_turn_ms = 0;
+  UplinkDegrade degrade;
   std::array<std::atomic<int64_t>, kPriorityCount> oldest_age_ms{};
   std::atomic<bool> connected{false};
   std::atomic<bool> inbox_full_logged{false};
@@ -137,89 +113,6 @@ struct Uplink::Impl {
         {b.priority, h.seq, h.created_ms, std::move(enc.value()), std::move(receipts), b.summary, std::move(replaces)});
   }
 
-  // Seals the open summary window of `p` into summary batches (at most
-  // max_messages summaries each); the first carries the receipts.
-  void flush_summaries(Priority p, std::vector<routing::SealedBatch>& sealed) {
-    auto& sum = summarizers[index_of(p)];
-    if (sum.empty()) return;
-    auto w = sum.flush(clock.wall_ms());
-    const std::size_t per_batch = std::max<std::size_t>(1, cfg.batch[index_of(p)].max_messages);
-    for (std::size_t i = 0; i < w.summaries.size(); i += per_batch) {
-      routing::SealedBatch b;
-      b.priority = p;
-      b.summary = true;
-      if (i == 0) b.receipts = std::move(w.receipts);
-      take_summaries(w, i, std::min(w.summaries.size(), i + per_batch), b);
-      sealed.push_back(std::move(b));
-    }
-  }
-
-  // Compaction: while `p` is degraded, its full-resolution batches already in
-  // the spool are folded too, a few per turn, into one summary batch that
-  // replaces them (appended and the originals removed in one transaction).
-  // Without it a backlog spooled before degrading would still wait for the
-  // budget reading by reading, and be evicted when the spool fills.
-  void compact(Priority p) {
-    routing::Summarizer sum(timestamp_field);
-    std::vector<int64_t> ids;
-    for (const auto& info : spool->waiting(p, not_compactable.size() + compacting.size() + kCompactPerTurn)) {
-      if (ids.size() >= kCompactPerTurn) break;
-      if (not_compactable.contains(info.id) || compacting.contains(info.id) || summary_ids.contains(info.id)) continue;
-      auto blob = spool->read(info.id);
-      if (!blob) return;  // transient: try again next turn
-      auto readings = batch_readings(*blob);
-      if (!readings || readings->summary) {
-        not_compactable.insert(info.id);  // sent as it is
-        continue;
-      }
-      for (std::size_t i = 0; i < readings->messages.size(); ++i)
-        sum.add(*readings->messages[i], readings->offloaded[i]);
-      ids.push_back(info.id);
-    }
-    if (ids.empty()) return;
-    stats.compacted[index_of(p)].add(sum.readings());
-    auto w = sum.flush(clock.wall_ms());
-    routing::SealedBatch b;
-    b.priority = p;
-    b.summary = true;
-    take_summaries(w, 0, w.summaries.size(), b);
-    for (int64_t id : ids) compacting.insert(id);
-    encode(std::move(b), std::move(ids));
-  }
-
-  // Re-evaluates the degrade policy from the spool; flushes the window of a
-  // priority that returns to full resolution and of one whose window ended.
-  void update_degrade(int64_t now, std::vector<routing::SealedBatch>& sealed) {
-    routing::BacklogView v;
-    for (Priority p : kAllPriorities) v.bytes[index_of(p)] = spool->bytes(p);
-    v.max_bytes = cfg.spool_max_bytes;
-    v.budget_bytes_per_s = cfg.bytes_per_s;
-    std::array<bool, kPriorityCount> was{};
-    for (Priority p : kAllPriorities) was[index_of(p)] = policy.degraded(p);
-    policy.update(v);
-    const int64_t elapsed = last_turn_ms > 0 ? std::max<int64_t>(0, now - last_turn_ms) : 0;
-    last_turn_ms = now;
-    for (Priority p : kAllPriorities) {
-      const auto i = index_of(p);
-      const bool on = policy.degraded(p);
-      const int64_t window_ms = policy.options().limits[i].window_s * 1000;
-      if (was[i]) stats.degraded_ms[i].add(static_cast<uint64_t>(elapsed));
-      if (on && !was[i]) {
-        window_end[i] = now + window_ms;
-        log::warn("uplink", "uplink cannot keep up: forwarding summaries instead of readings",
-                  {{"priority", to_string(p)}, {"window_s", std::to_string(window_ms / 1000)},
-                   {"spool_bytes", std::to_string(spool->total_bytes())}});
-      } else if (!on && was[i]) {
-        flush_summaries(p, sealed);
-        log::info("uplink", "uplink keeps up again: forwarding every reading", {{"priority", to_string(p)}});
-      } else if (on && now >= window_end[i]) {
-        flush_summaries(p, sealed);
-        window_end[i] = now + window_ms;
-      }
-      stats.degraded[i].set(on ? 1 : 0);
-    }
-  }
-
   // Appends what is pending to the spool; keeps what failed for the next try.
   void append_pending() {
     std::size_t done = 0;
@@ -229,19 +122,15 @@ struct Uplink::Impl {
         log::warn_once("uplink", "spool_append", "spool write failed; will retry", {{"detail", r.error().detail}});
         break;
       }
-      if (p.summary) summary_ids[r->id] = p.batch.messages;
-      for (int64_t id : p.replaces) {
-        spool->remove_compacted(id);
-        compacting.erase(id);
-      }
+      for (int64_t id : p.replaces) spool->remove_compacted(id);
+      degrade.appended(r->id, p.summary, p.batch.messages, p.replaces);
       staged.push_back(std::move(p));
       ++done;
     }
     pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(done));
     while (pending.size() > kMaxPendingWrites) {
       // The disk has refused writes for a long time: give up the oldest, counted.
-      // (A compaction's summary is not lost: the batches it replaces stay.)
-      for (int64_t id : pending.front().replaces) compacting.erase(id);
+      degrade.given_up(pending.front().replaces);
       if (pending.front().replaces.empty()) lose(pending.front());
       pending.erase(pending.begin());
     }
@@ -259,8 +148,8 @@ struct Uplink::Impl {
       // append the same batches again next turn, and forget what was in
       // flight so a late acknowledgement cannot remove another batch.
       log::warn_once("uplink", "spool_commit", "spool commit failed; will retry", {{"detail", r.error().detail}});
-      summary_ids.clear();  // row ids of the rolled-back appends may come back for other batches
-      for (const auto& p : staged) compacting.insert(p.replaces.begin(), p.replaces.end());  // back in the spool
+      degrade.forget_row_ids();
+      for (const auto& p : staged) degrade.rolled_back(p.replaces);
       pending.insert(pending.begin(), std::make_move_iterator(staged.begin()), std::make_move_iterator(staged.end()));
       staged.clear();
       sent.clear();
@@ -274,7 +163,7 @@ struct Uplink::Impl {
   // What a kill -9 now would lose: everything not yet durable.
   int64_t uncommitted(std::size_t inbox_size) const {
     uint64_t n = inbox_size + batcher.open_messages();
-    for (const auto& s : summarizers) n += s.readings();
+    for (Priority p : kAllPriorities) n += degrade.window_readings(p);
     for (const auto& p : pending) n += p.batch.messages;
     for (const auto& p : staged) n += p.batch.messages;
     return static_cast<int64_t>(n);
@@ -291,12 +180,8 @@ struct Uplink::Impl {
       stats.messages_sent[pi].add(info.messages);
       stats.bytes_sent[pi].add(info.bytes + topic_for(info.priority).size());
       stats.raw_bytes_sent.add(info.raw_bytes);
-      if (auto sum = summary_ids.find(id); sum != summary_ids.end()) {
-        stats.summaries_sent[pi].add(sum->second);
-        summary_ids.erase(sum);
-      }
+      degrade.acknowledged(id, info.priority);
       sent.erase(it);
-      not_compactable.erase(id);
       spool->remove(id);
     }
   }
@@ -366,7 +251,7 @@ struct Uplink::Impl {
   void apply(UplinkSection next) {
     std::vector<routing::SealedBatch> sealed;
     batcher.seal_all(sealed);
-    for (Priority p : kAllPriorities) flush_summaries(p, sealed);
+    for (Priority p : kAllPriorities) degrade.flush(p, cfg, sealed);
     for (auto& b : sealed) encode(std::move(b));
     append_pending();
     commit();
@@ -377,7 +262,7 @@ struct Uplink::Impl {
     share.set_min_share(next.min_share);
     cfg = std::move(next);
     batcher = routing::Batcher(cfg.batch);
-    policy.set_options(cfg.degrade);
+    degrade.set_options(cfg.degrade);
     bucket = std::make_unique<routing::TokenBucket>(cfg.bytes_per_s, cfg.burst_bytes, clock);
     spool->set_limits(cfg.spool_max_bytes, cfg.ttl_ms);
     client = make_client();
@@ -413,16 +298,10 @@ struct Uplink::Impl {
       if (reconfig) apply(std::move(*reconfig));
       stats.inbox_depth.set(0);
       const int64_t now = clock.mono_ms();
-      update_degrade(now, sealed);
+      degrade.update(now, *spool, cfg, sealed);
       for (auto& it : items) {
-        const auto i = index_of(it.priority);
-        if (policy.degraded(it.priority)) {
-          summarizers[i].add(*it.message, (it.flags & routing::kForwardOffloaded) != 0);
-          stats.summarized[i].add();
-          // Bounded memory: a window with as many summaries as a full batch
-          // holds messages (many devices, or topics that never repeat) is
-          // sealed early.
-          if (summarizers[i].entries() >= cfg.batch[i].max_messages) flush_summaries(it.priority, sealed);
+        if (degrade.degraded(it.priority)) {
+          degrade.add(it.priority, *it.message, (it.flags & routing::kForwardOffloaded) != 0, cfg, sealed);
         } else {
           batcher.add(std::move(it.message), it.priority, it.flags, sealed);
         }
@@ -431,10 +310,11 @@ struct Uplink::Impl {
       const bool tick = now >= next_commit || stop;
       if (tick) batcher.seal_all(sealed);
       for (Priority p : kAllPriorities) {
-        if (policy.degraded(p) && !stop) compact(p);
+        if (!degrade.degraded(p) || stop) continue;
+        if (auto c = degrade.compact(p, *spool)) encode(std::move(c->batch), std::move(c->replaces));
       }
       if (stop) {
-        for (Priority p : kAllPriorities) flush_summaries(p, sealed);
+        for (Priority p : kAllPriorities) degrade.flush(p, cfg, sealed);
       }
       bool urgent = false;
       for (auto& b : sealed) {
@@ -485,7 +365,7 @@ struct Uplink::Impl {
         stats.uncommitted.set(uncommitted(inbox.size()));
         stats.inbox_depth.set(static_cast<int64_t>(inbox.size()));
         for (Priority p : kAllPriorities)
-          stats.window_readings[index_of(p)].set(static_cast<int64_t>(summarizers[index_of(p)].readings()));
+          stats.window_readings[index_of(p)].set(static_cast<int64_t>(degrade.window_readings(p)));
       }
       for (Priority p : kAllPriorities) oldest_age_ms[index_of(p)] = spool->oldest_age_ms(p);
     }

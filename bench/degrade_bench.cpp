@@ -4,11 +4,15 @@
 // the batches, and this process counts them. Offered: --rate readings/s of
 // `low` forward traffic from --devices devices; budget: --budget-pct of the
 // offered topic+payload bytes. With --degrade off the policy is disabled
-// (plain eviction, as before issue #15). Prints one RESULT line.
+// (plain eviction, as before issue #15). After the span, the link goes on
+// at the same budget with no new traffic for at most --drain-minutes, until
+// every reading not evicted is upstream: what was held, not lost, arrives.
+// Prints one RESULT line (the figures at the span's end, then after the drain).
 //
 //   foggate-degrade-bench --uri tcp://127.0.0.1:PORT --data DIR [--minutes 10] [--rate 500]
 //       [--devices 100] [--budget-pct 1] [--spool-bytes 1048576] [--degrade on|off]
 //       [--horizon-s 3600] [--window-s 300]     (uplink.degrade.low: horizon_s, window_s)
+//       [--drain-minutes 20]
 #include <mqtt/async_client.h>
 
 #include <atomic>
@@ -78,7 +82,7 @@ double sample(const gateway::Uplink& u, std::string_view name) {
 int main(int argc, char** argv) {
   std::string uri, data = "/tmp/foggate-degrade-bench", degrade = "on";
   double minutes = 10, rate = 500, devices = 100, budget_pct = 1, spool_bytes = 1 << 20;
-  double horizon_s = 3600, window_s = 300;
+  double horizon_s = 3600, window_s = 300, drain_minutes = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i], v = argv[i + 1];
     if (a == "--uri") uri = v;
@@ -91,6 +95,7 @@ int main(int argc, char** argv) {
     else if (a == "--spool-bytes") spool_bytes = std::atof(v.c_str());
     else if (a == "--horizon-s") horizon_s = std::atof(v.c_str());
     else if (a == "--window-s") window_s = std::atof(v.c_str());
+    else if (a == "--drain-minutes") drain_minutes = std::atof(v.c_str());
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -170,20 +175,45 @@ int main(int argc, char** argv) {
   const double expired = sample(u, "spool_expired_messages_total");
   const double refused = sample(u, "uplink_refused_total");
   const double sent_bytes = sample(u, "uplink_bytes_sent_total");
-  u.stop();  // seals and commits: what is left stays in the spool
   uint64_t up_bytes = 0, full = 0, summarized = 0, summaries = 0;
   cloud.tally(up_bytes, full, summarized, summaries);
   const double limit = static_cast<double>(budget) * seconds + 16384;
+  // Not yet upstream and not lost: in the spool or the open window.
+  const double held =
+      static_cast<double>(offered) - static_cast<double>(full + summarized) - evicted - expired - refused;
+
+  // The drain: same budget, no traffic, until nothing is held (checked every
+  // 10 simulated seconds) or the limit. The uplink's turns come at least
+  // every 100 ms of real time; 5 ms per simulated second loses no tokens
+  // (the 16 KiB burst holds 50 s of budget).
+  uint64_t d_bytes = 0, d_full = 0, d_summarized = 0, d_summaries = 0;
+  int drained_s = 0;
+  const int drain_limit_s = static_cast<int>(drain_minutes * 60);
+  for (;; ++drained_s) {
+    if (drained_s % 10 == 0) {
+      d_bytes = d_full = d_summarized = d_summaries = 0;
+      cloud.tally(d_bytes, d_full, d_summarized, d_summaries);
+      const double lost = sample(u, "spool_evicted_messages_total") + sample(u, "spool_expired_messages_total") + refused;
+      if (static_cast<double>(d_full + d_summarized) + lost >= static_cast<double>(offered) || drained_s >= drain_limit_s)
+        break;
+    }
+    clock.jump_ms(1000);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const double evicted_after = sample(u, "spool_evicted_messages_total");
+  u.stop();  // seals and commits: what is left stays in the spool
+  const double limit_after = static_cast<double>(budget) * (seconds + drained_s) + 16384;
   std::printf("RESULT degrade=%s seconds=%d offered=%llu offered_bytes=%llu budget_Bps=%llu limit_bytes=%.0f "
               "up_bytes=%llu acked_bytes=%.0f full=%llu summarized=%llu summaries=%llu represented_pct=%.2f "
-              "evicted=%.0f expired=%.0f refused=%.0f held=%.0f\n",
+              "evicted=%.0f expired=%.0f refused=%.0f held=%.0f "
+              "drained_s=%d drain_up_bytes=%llu drain_limit_bytes=%.0f drain_represented_pct=%.2f drain_evicted=%.0f\n",
               degrade.c_str(), seconds, static_cast<unsigned long long>(offered),
               static_cast<unsigned long long>(offered_bytes), static_cast<unsigned long long>(budget), limit,
               static_cast<unsigned long long>(up_bytes), sent_bytes, static_cast<unsigned long long>(full),
               static_cast<unsigned long long>(summarized), static_cast<unsigned long long>(summaries),
               100.0 * static_cast<double>(full + summarized) / static_cast<double>(offered), evicted, expired, refused,
-              // Not yet upstream and not lost: in the spool or the last window (committed at the stop).
-              static_cast<double>(offered) - static_cast<double>(full + summarized) - evicted - expired - refused);
+              held, drained_s, static_cast<unsigned long long>(d_bytes), limit_after,
+              100.0 * static_cast<double>(d_full + d_summarized) / static_cast<double>(offered), evicted_after);
   sub.disconnect()->wait();
   return 0;
 }

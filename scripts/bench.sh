@@ -30,7 +30,9 @@
 #            bursts of 500 and 2000 CON requests: lost on first transmission
 #   S8       starved uplink (issue #15): budget 1% of the offered bytes for 10 min
 #            of simulated time (foggate-degrade-bench), degrading off then on:
-#            bytes upstream against the budget, readings represented, evicted
+#            bytes upstream against the budget, readings represented, evicted;
+#            then the same link with no traffic (at most 20 simulated min) until
+#            what was held is upstream
 #   startup  launch to retained "online" on foggate/<id>/status
 # Every process it starts is stopped by PID; only 127.0.0.1, free ports.
 set -euo pipefail
@@ -273,6 +275,9 @@ if want S8 && ! over_budget S8; then
     record "$sc" "readings evicted from the spool" "${R[evicted]}"
     record "$sc" "readings held (spool, open window)" "${R[held]}"
     record "$sc" "summaries upstream" "${R[summaries]}"
+    record "$sc" "drain: simulated s until nothing held (limit 1200)" "${R[drained_s]}"
+    record "$sc" "drain: readings represented upstream %" "${R[drain_represented_pct]}"
+    record "$sc" "drain: bytes upstream / (budget x time + burst)" "$(calc "${R[drain_up_bytes]} / ${R[drain_limit_bytes]}")"
   done
 fi
 

@@ -231,6 +231,51 @@ TEST_F(UplinkDegradeTest, StarvedUplinkSummarizesLowThenNormalAndRecovers) {
   EXPECT_EQ(low_represented, static_cast<uint64_t>(forwarded_low));
 }
 
+// While degraded, a link with nothing else to send takes the open window
+// at once instead of idling until window_s: the summaries' resolution
+// follows what the link carries. And a priority whose traffic outruns the
+// budget stays degraded once its backlog is gone (it would only refill).
+TEST_F(UplinkDegradeTest, IdleLinkTakesTheOpenWindowBeforeItEnds) {
+  Probe cloud(upstream_.uri());
+  cloud.subscribe("foggate/gw1/uplink/#");
+  gateway::Uplink u(config(500), clock_);
+  ASSERT_TRUE(u.start());
+  ASSERT_TRUE(eventually([&] { return sample(u, "uplink_connected") == 1; }, 10s));
+
+  int64_t ts = 1'700'000'000'000;
+  for (int i = 0; i < 5'000; ++i)
+    ASSERT_TRUE(u.forward(reading("dev-" + std::to_string(i % 5), 20.0 + i % 37, ++ts), Priority::kLow, 0));
+  commit(u);
+  ASSERT_TRUE(eventually([&] { return sample(u, "uplink_degraded", "low") == 1; }, 10s));
+  // Compaction folds the backlog; the budget carries the summaries away.
+  // 1 s steps, 40 s at most: before the 60 s window's end.
+  for (int s = 0; s < 40 && sample(u, "spool_batches") != 0; ++s) {
+    clock_.jump_ms(1000);
+    // A turn of the uplink thread (at least every 100 ms) spends the new tokens.
+    const double before = sample(u, "spool_batches");
+    eventually([&] { return sample(u, "spool_batches") < before; }, 500ms);
+  }
+  ASSERT_EQ(sample(u, "spool_batches"), 0) << "the backlog did not drain";
+  ASSERT_EQ(sample(u, "uplink_degraded", "low"), 1) << "resumed while the traffic outruns the budget";
+
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(u.forward(reading("early", 1.0 * i, ++ts), Priority::kLow, 0));
+  commit(u);
+  // Sealed by the idle link: nothing of it is left in the open window.
+  ASSERT_TRUE(eventually([&] { return sample(u, "uplink_window_readings", "low") == 0; }, 10s));
+  uint64_t represented = 0;
+  ASSERT_TRUE(eventually([&] {
+    represented = 0;
+    for (const auto& m : decoded(cloud.messages("foggate/gw1/uplink/#"))) {
+      if (m.find("device")->as_string() != "early" || m.find("summary") == nullptr) continue;
+      if (m.find("payload")->find("field")->as_string() == "t")
+        represented += static_cast<uint64_t>(m.find("payload")->find("count")->as_number());
+    }
+    return represented == 100;
+  }, 10s)) << represented << " of 100 readings upstream";
+  EXPECT_EQ(sample(u, "spool_evicted_messages_total"), 0);
+  u.stop();
+}
+
 // A kill -9 while degraded loses nothing committed: the binary, upstream
 // down, the low priority degraded by a tiny fill mark, one-second windows.
 // Everything forwarded is committed (full batches or summaries) before the

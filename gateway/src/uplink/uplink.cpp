@@ -108,7 +108,10 @@ struct Uplink::Impl {
                  {{"messages", std::to_string(items.size())}, {"detail", enc.error().detail}});
       return;
     }
-    if (b.summary) stats.summaries[index_of(b.priority)].add(items.size());
+    if (b.summary)
+      stats.summaries[index_of(b.priority)].add(items.size());
+    else
+      degrade.encoded(b.raw_bytes, enc->bytes.size());
     pending.push_back(
         {b.priority, h.seq, h.created_ms, std::move(enc.value()), std::move(receipts), b.summary, std::move(replaces)});
   }
@@ -300,6 +303,7 @@ struct Uplink::Impl {
       const int64_t now = clock.mono_ms();
       degrade.update(now, *spool, cfg, sealed);
       for (auto& it : items) {
+        degrade.offered(it.priority, it.message->topic.size() + it.message->payload.size());
         if (degrade.degraded(it.priority)) {
           degrade.add(it.priority, *it.message, (it.flags & routing::kForwardOffloaded) != 0, cfg, sealed);
         } else {

@@ -22,8 +22,9 @@
 // Degrading (issue #15): when the spool's backlog would take longer than
 // a horizon to drain at the budget, or the spool passes a fill mark
 // (routing::DegradePolicy), normal and low forward traffic is folded into
-// summaries per (device, topic, field) (routing::Summarizer) and one summary
-// batch per window goes into the spool instead of every reading. The open
+// summaries per (device, topic, field) (routing::Summarizer) and summary
+// batches (one per window, or sooner when the link idles: UplinkDegrade)
+// go into the spool instead of every reading. The open
 // window is not durable: its QoS 1 receipts are held until the summary
 // batch is committed (the site broker redelivers after a kill -9), its
 // QoS 0 and CoAP readings are what a kill -9 loses, and they count in

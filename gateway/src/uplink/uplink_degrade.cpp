@@ -42,13 +42,18 @@ void UplinkDegrade::update(int64_t now, const storage::Spool& spool, const Uplin
   for (Priority p : kAllPriorities) v.bytes[index_of(p)] = spool.bytes(p);
   v.max_bytes = cfg.spool_max_bytes;
   v.budget_bytes_per_s = cfg.bytes_per_s;
+  for (Priority p : kAllPriorities) v.inflow_bytes_per_s[index_of(p)] = inflow_[index_of(p)].per_s(now) * spooled_per_raw_;
   std::array<bool, kPriorityCount> was{};
   for (Priority p : kAllPriorities) was[index_of(p)] = policy_.degraded(p);
   policy_.update(v);
   const int64_t elapsed = last_turn_ms_ > 0 ? std::max<int64_t>(0, now - last_turn_ms_) : 0;
   last_turn_ms_ = now;
+  bool link_idle = true;  // nothing of p or a more important priority waits in the spool
   for (Priority p : kAllPriorities) {
     const auto i = index_of(p);
+    link_idle = link_idle && !spool.next(p).has_value();
+    const auto& sum = summarizers_[i];
+    const bool worth_sealing = link_idle && sum.readings() >= kMinReadingsPerSummary * sum.entries();
     const bool on = policy_.degraded(p);
     const int64_t window_ms = policy_.options().limits[i].window_s * 1000;
     if (was[i]) stats_.degraded_ms[i].add(static_cast<uint64_t>(elapsed));
@@ -60,12 +65,19 @@ void UplinkDegrade::update(int64_t now, const storage::Spool& spool, const Uplin
     } else if (!on && was[i]) {
       flush(p, cfg, sealed);
       log::info("uplink", "uplink keeps up again: forwarding every reading", {{"priority", to_string(p)}});
-    } else if (on && now >= window_end_[i]) {
+    } else if (on && (now >= window_end_[i] || worth_sealing)) {
       flush(p, cfg, sealed);
       window_end_[i] = now + window_ms;
     }
     stats_.degraded[i].set(on ? 1 : 0);
   }
+}
+
+void UplinkDegrade::encoded(uint64_t raw_bytes, uint64_t spooled_bytes) {
+  if (raw_bytes == 0) return;
+  const double r = static_cast<double>(spooled_bytes) / static_cast<double>(raw_bytes);
+  spooled_per_raw_ = seen_encoded_ ? 0.8 * spooled_per_raw_ + 0.2 * r : r;
+  seen_encoded_ = true;
 }
 
 void UplinkDegrade::add(Priority p, const Message& m, bool offloaded, const UplinkSection& cfg,

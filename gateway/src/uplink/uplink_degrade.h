@@ -5,7 +5,12 @@
 // time, that priority's readings are folded into one summary window
 // (routing::Summarizer) instead of batched one by one; the window is sealed
 // into summary batches when it ends, when the priority recovers, and on
-// stop or reconfigure. Compaction folds that priority's full-resolution
+// stop or reconfigure, and early when the link has nothing of that
+// priority or a more important one waiting (it would idle otherwise) and
+// the window folds at least kMinReadingsPerSummary readings per summary:
+// the summaries' resolution follows what the link can carry. The policy
+// also sees each priority's recent traffic (InflowRate, in spooled bytes
+// at full resolution), so a priority resumes only when it fits the budget. Compaction folds that priority's full-resolution
 // batches already in the spool into one summary batch that replaces them.
 //
 // It also keeps the spool ids of summary batches this process sealed (to
@@ -24,6 +29,7 @@
 #include "foggate/base/clock.h"
 #include "foggate/routing/batcher.h"
 #include "foggate/routing/degrade_policy.h"
+#include "foggate/routing/inflow_rate.h"
 #include "foggate/routing/summarizer.h"
 #include "foggate/storage/spool.h"
 #include "uplink/uplink.h"
@@ -39,11 +45,18 @@ struct CompactedBatch {
 
 class UplinkDegrade {
  public:
+  static constexpr uint64_t kMinReadingsPerSummary = 10;
+
   UplinkDegrade(const routing::DegradeOptions& options, const std::string& timestamp_field, UplinkStats& stats,
                 const Clock& clock);
 
   void set_options(const routing::DegradeOptions& options) { policy_.set_options(options); }
   bool degraded(Priority p) const { return policy_.degraded(p); }
+
+  // Every forwarded reading, degraded or not (topic + payload bytes).
+  void offered(Priority p, uint64_t raw_bytes) { inflow_[index_of(p)].add(raw_bytes); }
+  // Every full-resolution batch encoded: its spooled bytes per raw byte.
+  void encoded(uint64_t raw_bytes, uint64_t spooled_bytes);
 
   // Re-evaluates the policy from the spool's backlog; seals the window of a
   // priority that returns to full resolution and of one whose window ended.
@@ -75,6 +88,9 @@ class UplinkDegrade {
   UplinkStats& stats_;
   const Clock& clock_;
   std::array<routing::Summarizer, kPriorityCount> summarizers_;
+  std::array<routing::InflowRate, kPriorityCount> inflow_;  // raw bytes
+  double spooled_per_raw_ = 1.0;  // recent full-resolution batches; 1 until one is seen
+  bool seen_encoded_ = false;
   std::array<int64_t, kPriorityCount> window_end_{};     // mono ms: when the open window is sealed
   std::unordered_map<int64_t, uint32_t> summary_ids_;    // spool id -> summaries in it (sealed by this process)
   std::unordered_set<int64_t> not_compactable_;          // spooled summary batches and undecodable ones

@@ -45,6 +45,38 @@ TEST(DegradePolicyTest, ResumesOnlyBelowHalfTheMark) {
   EXPECT_FALSE(p.degraded(Priority::kLow));
 }
 
+// A starved link: the backlog was compacted away, but the traffic still
+// outruns the budget, so resuming would only refill the spool.
+TEST(DegradePolicyTest, StaysDegradedWhileTheTrafficOutrunsTheBudget) {
+  DegradePolicy p;
+  p.update(view(0, 0, 0, 4'000'000, 1000));
+  ASSERT_TRUE(p.degraded(Priority::kLow));
+  auto v = view(0, 0, 0, 0, 1000);  // backlog gone
+  v.inflow_bytes_per_s = {0, 0, 0, 30'000};
+  p.update(v);
+  EXPECT_TRUE(p.degraded(Priority::kLow));
+  v.inflow_bytes_per_s = {0, 0, 0, 600};  // fits, but not within half the budget
+  p.update(v);
+  EXPECT_TRUE(p.degraded(Priority::kLow));
+  v.inflow_bytes_per_s = {450, 0, 0, 100};  // critical's traffic is sent first: it counts too
+  p.update(v);
+  EXPECT_TRUE(p.degraded(Priority::kLow));
+  v.inflow_bytes_per_s = {0, 0, 100, 300};
+  p.update(v);
+  EXPECT_FALSE(p.degraded(Priority::kLow));
+}
+
+TEST(DegradePolicyTest, TrafficDoesNotHoldBackResumingWithoutABudget) {
+  DegradePolicy p;
+  const uint64_t max = 1'000'000;
+  p.update(view(0, 0, 0, 600'000, 0, max));
+  ASSERT_TRUE(p.degraded(Priority::kLow));
+  auto v = view(0, 0, 0, 100'000, 0, max);
+  v.inflow_bytes_per_s = {0, 0, 0, 1e9};
+  p.update(v);
+  EXPECT_FALSE(p.degraded(Priority::kLow));
+}
+
 TEST(DegradePolicyTest, FillMarkEngagesWithoutABudget) {
   DegradePolicy p;
   const uint64_t max = 1'000'000;

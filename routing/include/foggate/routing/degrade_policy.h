@@ -10,7 +10,10 @@
 //     used when the budget is unlimited; or
 //   - the spool as a whole is fuller than fill_mark (share of max_bytes).
 // It disengages (hysteresis) once both fall below resume_ratio times
-// their marks. Because a lower priority's backlog includes the higher
+// their marks and, under a budget, the traffic of p and of every more
+// important priority, at full resolution, fits in resume_ratio of the
+// budget: a priority whose own traffic outruns the link stays summarized
+// instead of refilling the spool and degrading again. Because a lower priority's backlog includes the higher
 // ones', with equal marks low engages before normal.
 //
 // Threads: owned by the uplink thread; not thread-safe.
@@ -49,6 +52,9 @@ struct BacklogView {
   std::array<uint64_t, kPriorityCount> bytes{};  // spooled per priority
   uint64_t max_bytes = 0;                        // spool.max_bytes
   uint64_t budget_bytes_per_s = 0;               // 0 = unlimited
+  // Recent traffic per priority in spooled bytes per second as if at full
+  // resolution (summarized readings included); 0 when not measured.
+  std::array<double, kPriorityCount> inflow_bytes_per_s{};
 };
 
 class DegradePolicy {
@@ -60,9 +66,11 @@ class DegradePolicy {
     uint64_t total = 0;
     for (uint64_t b : v.bytes) total += b;
     const double fill = v.max_bytes > 0 ? static_cast<double>(total) / static_cast<double>(v.max_bytes) : 0.0;
-    uint64_t ahead = 0;  // bytes of p and of everything sent before it
+    uint64_t ahead = 0;         // bytes of p and of everything sent before it
+    double inflow_ahead = 0;    // their traffic, bytes per second
     for (Priority p : kAllPriorities) {
       ahead += v.bytes[index_of(p)];
+      inflow_ahead += v.inflow_bytes_per_s[index_of(p)];
       const auto& lim = options_.limits[index_of(p)];
       bool& on = degraded_[index_of(p)];
       if (!DegradeOptions::may_degrade(p) || !lim.enabled) {
@@ -77,7 +85,9 @@ class DegradePolicy {
         on = (v.budget_bytes_per_s > 0 && drain_s > horizon) || fill > lim.fill_mark;
       } else {
         const double r = options_.resume_ratio;
-        on = !(drain_s < horizon * r && fill < lim.fill_mark * r);
+        const double budget = static_cast<double>(v.budget_bytes_per_s);
+        const bool fits = v.budget_bytes_per_s == 0 || inflow_ahead < budget * r;
+        on = !(drain_s < horizon * r && fill < lim.fill_mark * r && fits);
       }
     }
     return degraded_;

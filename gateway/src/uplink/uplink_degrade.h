@@ -10,8 +10,9 @@
 // the window folds at least kMinReadingsPerSummary readings per summary:
 // the summaries' resolution follows what the link can carry. The policy
 // also sees each priority's recent traffic (InflowRate, in spooled bytes
-// at full resolution), so a priority resumes only when it fits the budget. Compaction folds that priority's full-resolution
-// batches already in the spool into one summary batch that replaces them.
+// at full resolution), so a priority resumes only when it fits the budget.
+// Compaction folds that priority's full-resolution batches already in the
+// spool into one summary batch that replaces them.
 //
 // It also keeps the spool ids of summary batches this process sealed (to
 // count summaries acknowledged upstream) and of spooled batches that must

@@ -13,8 +13,9 @@
 // their marks and, under a budget, the traffic of p and of every more
 // important priority, at full resolution, fits in resume_ratio of the
 // budget: a priority whose own traffic outruns the link stays summarized
-// instead of refilling the spool and degrading again. Because a lower priority's backlog includes the higher
-// ones', with equal marks low engages before normal.
+// instead of refilling the spool and degrading again. Because a lower
+// priority's backlog includes the higher ones', with equal marks low
+// engages before normal.
 //
 // Threads: owned by the uplink thread; not thread-safe.
 #pragma once
@@ -66,8 +67,8 @@ class DegradePolicy {
     uint64_t total = 0;
     for (uint64_t b : v.bytes) total += b;
     const double fill = v.max_bytes > 0 ? static_cast<double>(total) / static_cast<double>(v.max_bytes) : 0.0;
-    uint64_t ahead = 0;         // bytes of p and of everything sent before it
-    double inflow_ahead = 0;    // their traffic, bytes per second
+    uint64_t ahead = 0;       // bytes of p and of everything sent before it
+    double inflow_ahead = 0;  // their traffic, bytes per second
     for (Priority p : kAllPriorities) {
       ahead += v.bytes[index_of(p)];
       inflow_ahead += v.inflow_bytes_per_s[index_of(p)];

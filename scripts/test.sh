@@ -21,7 +21,11 @@ if [ "$SANITIZE" = 1 ]; then
   LOGS=$(mktemp -d /tmp/foggate-sanitizers.XXXXXX)
   # Child processes (foggate under test) inherit these: their reports land
   # in files we check below, since their own logs go away with the test.
-  export ASAN_OPTIONS="detect_leaks=1:log_path=$LOGS/asan"
+  # fast_unwind_on_malloc=0: allocation stacks go through libraries built
+  # without frame pointers (libcrypto), so a report names who allocated and
+  # the suppressions (scripts/lsan.supp, each with its reason) can match.
+  export ASAN_OPTIONS="detect_leaks=1:fast_unwind_on_malloc=0:log_path=$LOGS/asan"
+  export LSAN_OPTIONS="suppressions=$PWD/scripts/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="print_stacktrace=1:log_path=$LOGS/ubsan"
   status=0
   timeout "$CTEST_TIMEOUT" ctest --test-dir "$FOGGATE_BUILD_DIR" --output-on-failure -j"$(nproc)" "$@" || status=$?

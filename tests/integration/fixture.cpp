@@ -18,27 +18,12 @@
 
 #include "foggate/message/topic.h"
 #include "foggate/protocols/uplink_codec.h"
+#include "free_port.h"
 
 extern char** environ;
 
 namespace foggate::itest {
 namespace {
-
-uint16_t free_port(int type) {
-  int fd = socket(AF_INET, type, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return 0;
-  }
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 bool tcp_accepts(uint16_t port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -55,8 +40,8 @@ std::atomic<int> probe_counter{0};
 
 }  // namespace
 
-uint16_t free_tcp_port() { return free_port(SOCK_STREAM); }
-uint16_t free_udp_port() { return free_port(SOCK_DGRAM); }
+uint16_t free_tcp_port() { return testing_support::free_loopback_port(SOCK_STREAM); }
+uint16_t free_udp_port() { return testing_support::free_loopback_port(SOCK_DGRAM); }
 
 TempDir::TempDir() {
   std::string tmpl = (std::filesystem::temp_directory_path() / "foggate-itest-XXXXXX").string();

@@ -257,7 +257,12 @@ Result<bool> MqttIngestConnection::Impl::deliver(const PacketView& p) {
     if (pub->dup) stats.redelivered.add();
   }
   std::shared_ptr<PubackReceipt> receipt;
-  if (pub->qos == 1) receipt = std::make_shared<PubackReceipt>(book, book->generation(), window.add(pub->packet_id));
+  if (pub->qos == 1) {
+    receipt = std::make_shared<PubackReceipt>(book, book->generation(), window.add(pub->packet_id));
+    // Set before the handler: whatever it causes (a task done, a metric)
+    // is seen with this reading already counted.
+    stats.unacknowledged.set(static_cast<int64_t>(window.size()));
+  }
   Admission a = Admission::kTaken;
   try {
     if (handler) a = handler(*pub, receipt, again);
@@ -271,13 +276,13 @@ Result<bool> MqttIngestConnection::Impl::deliver(const PacketView& p) {
     if (receipt) {
       receipt->disarm();
       window.undo_add();
+      stats.unacknowledged.set(static_cast<int64_t>(window.size()));
     }
     if (!offering_again) stats.waits.add();
     offering_again = true;
     return false;
   }
   offering_again = false;
-  stats.unacknowledged.set(static_cast<int64_t>(window.size()));
   return true;
 }
 
@@ -288,9 +293,9 @@ void MqttIngestConnection::Impl::collect_acks() {
   released.clear();
   if (due.empty()) return;
   for (uint16_t id : due) encode_puback(id, out);
+  stats.unacknowledged.set(static_cast<int64_t>(window.size()));  // before the count others wait on
   stats.acks_sent.add(due.size());
   due.clear();
-  stats.unacknowledged.set(static_cast<int64_t>(window.size()));
   if (auto r = flush(); r) stats.ack_writes.add();
 }
 

@@ -30,6 +30,7 @@
 #include <gtest/gtest.h>
 
 #include "eventually.h"
+#include "free_port.h"
 
 extern char** environ;
 
@@ -145,7 +146,7 @@ class CoapServerTest : public ::testing::Test {
   // stats come back through a promise.
   void start(CoapOptions options = {}) {
     options.bind = "127.0.0.1";
-    options.port = 0;
+    options.port = testing_support::free_loopback_port(SOCK_DGRAM);  // not 0: see free_port.h
     std::promise<std::pair<uint16_t, const CoapStats*>> ready;
     auto started = ready.get_future();
     server_ = std::jthread([this, options, ready = std::move(ready)](std::stop_token stop) mutable {

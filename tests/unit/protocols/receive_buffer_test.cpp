@@ -27,6 +27,7 @@
 
 #include "eventually.h"
 #include "foggate/protocols/coap_server.h"
+#include "free_port.h"
 
 namespace foggate::protocols {
 namespace {
@@ -185,7 +186,7 @@ class CoapServerReceiveBuffer : public ::testing::Test {
   void open(std::size_t receive_buffer_bytes) {
     CoapOptions options;
     options.bind = "127.0.0.1";
-    options.port = 0;
+    options.port = testing_support::free_loopback_port(SOCK_DGRAM);  // not 0: see free_port.h
     options.receive_buffer_bytes = receive_buffer_bytes;
     server_ = std::make_unique<CoapServer>(options, [this](CoapRequest&&) {
       handled_.fetch_add(1);

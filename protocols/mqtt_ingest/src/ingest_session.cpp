@@ -212,7 +212,9 @@ bool MqttIngestConnection::Impl::connect_once() {
 // that is not there.
 void MqttIngestConnection::Impl::tell_ready() {
   ready_told = true;
-  if (opt.presence) encode_publish(version, next_packet_id(), opt.presence->topic, opt.presence->online, true, out);
+  if (opt.presence)
+    encode_publish(version, {.topic = opt.presence->topic, .payload = opt.presence->online, .packet_id = next_packet_id(),
+                             .retain = true}, out);
   if (on_ready) on_ready();
 }
 
@@ -223,7 +225,9 @@ void MqttIngestConnection::Impl::say_farewell() {
     std::lock_guard lock(mu);
     payload = farewell;
   }
-  if (opt.presence && !payload.empty()) encode_publish(version, next_packet_id(), opt.presence->topic, payload, true, out);
+  if (opt.presence && !payload.empty())
+    encode_publish(version, {.topic = opt.presence->topic, .payload = payload, .packet_id = next_packet_id(), .retain = true},
+                   out);
 }
 
 uint16_t MqttIngestConnection::Impl::next_packet_id() {

@@ -134,15 +134,15 @@ void encode_unsubscribe(MqttVersion v, uint16_t packet_id, std::string_view filt
   put_packet(0xA2, body, out);
 }
 
-void encode_publish(MqttVersion v, uint16_t packet_id, std::string_view topic, std::string_view payload, bool retain,
-                    std::string& out) {
-  assert(packet_id != 0);
+void encode_publish(MqttVersion v, const PublishFields& f, std::string& out) {
+  assert(f.qos <= 1 && (f.qos == 0 || f.packet_id != 0));
   std::string body;
-  put_string(body, topic);
-  put_two_byte_int(body, packet_id);
+  put_string(body, f.topic);
+  if (f.qos == 1) put_two_byte_int(body, f.packet_id);
   if (v == MqttVersion::kV5) put_varint(body, 0);  // no properties
-  body.append(payload);
-  put_packet(static_cast<uint8_t>(0x32 | (retain ? 0x01 : 0x00)), body, out);  // QoS 1
+  body.append(f.payload);
+  const auto flags = static_cast<uint8_t>((f.dup && f.qos == 1 ? 0x08 : 0x00) | (f.qos << 1) | (f.retain ? 0x01 : 0x00));
+  put_packet(static_cast<uint8_t>(0x30 | flags), body, out);
 }
 
 void encode_puback(uint16_t packet_id, std::string& out) {

@@ -81,9 +81,16 @@ void encode_connect(const ConnectFields& c, std::string& out);
 // Retain Handling 0).
 void encode_subscribe(MqttVersion v, uint16_t packet_id, std::string_view filter, int qos, std::string& out);
 void encode_unsubscribe(MqttVersion v, uint16_t packet_id, std::string_view filter, std::string& out);
-// A QoS 1 PUBLISH (no MQTT 5 properties).
-void encode_publish(MqttVersion v, uint16_t packet_id, std::string_view topic, std::string_view payload, bool retain,
-                    std::string& out);
+// A PUBLISH this client sends (no MQTT 5 properties).
+struct PublishFields {
+  std::string_view topic;
+  std::string_view payload;
+  uint8_t qos = 1;         // 0 or 1
+  uint16_t packet_id = 0;  // QoS 1: not 0; QoS 0: none is written
+  bool retain = false;
+  bool dup = false;        // QoS 1 sent again after a reconnect (MQTT-3.3.1-1)
+};
+void encode_publish(MqttVersion v, const PublishFields& f, std::string& out);
 // 4 bytes in both versions (MQTT 5: reason Success is implied by length 2).
 void encode_puback(uint16_t packet_id, std::string& out);
 void encode_pingreq(std::string& out);

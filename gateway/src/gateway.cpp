@@ -55,7 +55,10 @@ struct Gateway::Impl {
   SystemdNotifier notifier;
   // Declared first of the parts so it is destroyed last: a late ingest
   // callback may still announce presence through it.
-  std::unique_ptr<protocols::MqttClient> publisher;  // alerts, status, metrics, config; carries the Last Will
+  std::unique_ptr<protocols::MqttClient> publisher;  // status, metrics, config, alarm state
+  // Alerts only: foggate's own connection (<client_id>-alerts, no
+  // subscriptions), whose thread writes an alert as soon as it is raised.
+  std::unique_ptr<protocols::MqttIngestConnection> alert_link;
   std::unique_ptr<RemoteConfig> remote;              // with gateway.remote_config
   UplinkSlot uplink;
   std::unique_ptr<AlertPublisher> alerts;
@@ -122,7 +125,11 @@ Result<void> Gateway::Impl::build() {
     });
   }
 
-  alerts = std::make_unique<AlertPublisher>(cfg.gateway.id, *publisher, live);
+  protocols::MqttIngestOptions alert_options = site_connection_options(cfg, site);
+  alert_options.client_id = cfg.broker.client_id + "-alerts";
+  alert_options.thread_name = "mqtt-alerts";
+  alert_link = std::make_unique<protocols::MqttIngestConnection>(std::move(alert_options));
+  alerts = std::make_unique<AlertPublisher>(cfg.gateway.id, *alert_link, live);
   workers = std::make_unique<WorkerPool>(cfg.gateway, clock, *alerts,
                                          std::max<int64_t>(notifier.watchdog_interval_ms(), 1000));
   if (cfg.alarms.enabled) {
@@ -144,7 +151,8 @@ Result<void> Gateway::Impl::build() {
   certificates = std::make_unique<CertificateAlerts>(cfg, *publisher, clock);
   metrics.set_sources({.ingest = ingest.get(), .workers = workers.get(), .mqtt = mqtt.get(), .coap = coap.get(),
                        .uplink = &uplink, .load = load.get(), .certificates = certificates.get(),
-                       .publisher = publisher.get(), .remote = remote.get(), .alarms = alarms.get()});
+                       .publisher = publisher.get(), .alert_link = alert_link.get(), .remote = remote.get(),
+                       .alarms = alarms.get()});
   // Ingest skips the workers for forward tasks that would only be
   // discarded (no uplink); the count stays in forward_unconfigured_total.
   uplink.on_sink_changed([this](std::shared_ptr<routing::ForwardSink> sink, routing::ForwardSink* bypass) {
@@ -195,6 +203,7 @@ void Gateway::Impl::reload() {
                {{"detail", r.error().detail}});
   } else {
     publisher->renew_credentials(site.username, site.password, site.tls);
+    alert_link->renew_credentials(site.username, site.password, site.tls);
     mqtt->renew_credentials(site);
   }
   uplink.reload(cfg->uplink);
@@ -296,9 +305,10 @@ Result<void> Gateway::start() {
       log::warn("prometheus", "the metrics listener is not on loopback: anyone who can reach it reads the metrics",
                 {{"bind", prom.bind}});
   }
-  // CoAP bound, then the publisher (so alerts can go out), then ingest.
+  // CoAP bound, then the publishers (so alerts can go out), then ingest.
   Result<void> r = g.coap->start(cfg.ingest);
   if (r) r = g.publisher->start();
+  if (r) r = g.alert_link->start();
   if (r) r = g.mqtt->start();
   if (!r) {
     stop();
@@ -334,11 +344,13 @@ void Gateway::stop() {
   // 3. The uplink seals and commits what the workers forwarded.
   g.uplink.stop();
   // 4. Every reading is now safe: the last PUBACKs, "offline" on the
-  //    status topic, then disconnect.
+  //    status topic, then disconnect. The last alerts are written before
+  //    the alert connection's DISCONNECT.
   if (g.mqtt) {
     if (g.started) g.presence->publish_offline(g.clock.wall_ms());
     g.mqtt->stop();
   }
+  if (g.alert_link) g.alert_link->stop();
   // 5. The last metrics, then disconnect (waits for in-flight QoS 1).
   if (g.publisher) {
     if (g.started) {

@@ -95,6 +95,14 @@ class Mosquitto {
     if (proc_) proc_->stop();
   }
   void start();
+  // SIGSTOP: it reads nothing until killed (kill9() works on a frozen one).
+  void freeze() {
+    if (proc_) proc_->freeze();
+  }
+  // SIGKILL: unlike stop(), nothing is saved and unread input is lost.
+  void kill9() {
+    if (proc_) proc_->kill9();
+  }
 
  private:
   const TempDir& dir_;

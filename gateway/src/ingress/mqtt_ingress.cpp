@@ -14,19 +14,24 @@ bool has_priority_lane(const IngestSection& in) {
 
 }  // namespace
 
+protocols::MqttIngestOptions site_connection_options(const Config& cfg, const protocols::MqttOptions& site) {
+  protocols::MqttIngestOptions o;
+  o.uris = cfg.broker.uris;
+  o.client_id = cfg.broker.client_id;
+  o.version = cfg.broker.mqtt_version;
+  o.keepalive_s = cfg.broker.keepalive_s;
+  o.receive_maximum = static_cast<uint16_t>(cfg.broker.receive_maximum);
+  o.max_packet_bytes = cfg.broker.max_packet_bytes;
+  o.username = site.username;
+  o.password = site.password;
+  o.tls = site.tls;
+  return o;
+}
+
 MqttIngress::MqttIngress(const Config& cfg, const protocols::MqttOptions& site, const LiveConfig& live, Ingest& ingest,
                          const Clock& clock, protocols::MqttPresence presence)
     : live_(live), ingest_(ingest), clock_(clock), memory_(cfg.gateway.data_dir) {
-  protocols::MqttIngestOptions sub;
-  sub.uris = cfg.broker.uris;
-  sub.client_id = cfg.broker.client_id;
-  sub.version = cfg.broker.mqtt_version;
-  sub.keepalive_s = cfg.broker.keepalive_s;
-  sub.receive_maximum = static_cast<uint16_t>(cfg.broker.receive_maximum);
-  sub.max_packet_bytes = cfg.broker.max_packet_bytes;
-  sub.username = site.username;
-  sub.password = site.password;
-  sub.tls = site.tls;
+  const protocols::MqttIngestOptions sub = site_connection_options(cfg, site);
   protocols::MqttIngestOptions normal = sub;
   normal.presence = std::move(presence);
   // The priority lane reads whatever arrives at once: it is there for latency.

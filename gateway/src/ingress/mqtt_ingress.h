@@ -51,6 +51,11 @@
 
 namespace foggate::gateway {
 
+// The settings every connection of foggate's own to the site broker
+// shares (URIs, client id, version, keepalive, limits, user name,
+// password, TLS): the ingest lanes and the alert connection.
+protocols::MqttIngestOptions site_connection_options(const Config& cfg, const protocols::MqttOptions& site);
+
 class MqttIngress {
  public:
   // `site`: connection settings shared with the publisher (URIs, user

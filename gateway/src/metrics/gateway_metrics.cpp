@@ -16,6 +16,7 @@ void GatewayMetrics::collect(MetricSink& out) const {
   s.load->collect(out);
   s.certificates->collect(out);
   s.publisher->collect(out, "publish");
+  s.alert_link->collect(out, "alerts");
   if (s.remote) s.remote->stats().collect(out);
   if (s.prometheus) s.prometheus->collect(out);
   if (s.alarms) s.alarms->collect(out);

@@ -33,6 +33,7 @@ struct MetricSources {
   const LoadSampler* load = nullptr;
   const CertificateAlerts* certificates = nullptr;
   const protocols::MqttClient* publisher = nullptr;
+  const protocols::MqttIngestConnection* alert_link = nullptr;
   const RemoteConfig* remote = nullptr;                // with gateway.remote_config
   const PrometheusListener* prometheus = nullptr;      // with metrics.prometheus.enabled
   const AlarmService* alarms = nullptr;                // with alarms.enabled

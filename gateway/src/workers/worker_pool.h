@@ -20,7 +20,7 @@
 #include "foggate/base/clock.h"
 #include "foggate/base/counter.h"
 #include "foggate/gateway/config.h"
-#include "foggate/protocols/mqtt_client.h"
+#include "foggate/protocols/mqtt_ingest_connection.h"
 #include "foggate/routing/alarm_book.h"
 #include "foggate/routing/detectors.h"
 #include "foggate/routing/forward_sink.h"
@@ -32,18 +32,20 @@
 namespace foggate::gateway {
 
 // Publishes alerts on foggate/<id>/alerts/<severity>/<device> with the
-// live alerts section's QoS and retain flag. Called by every worker.
+// live alerts section's QoS and retain flag, on the gateway's alert
+// connection (written by that connection's thread at once, never behind
+// Paho's traffic). Called by every worker and the alarm thread.
 class AlertPublisher {
  public:
-  AlertPublisher(std::string gateway_id, protocols::MqttClient& publisher, const LiveConfig& live)
-      : gateway_id_(std::move(gateway_id)), publisher_(publisher), live_(live) {}
+  AlertPublisher(std::string gateway_id, protocols::MqttIngestConnection& link, const LiveConfig& live)
+      : gateway_id_(std::move(gateway_id)), publisher_(link), live_(live) {}
   void publish(const routing::Alert& a);
   void collect(MetricSink& out) const;
   uint64_t published() const { return published_.value(); }
 
  private:
   const std::string gateway_id_;
-  protocols::MqttClient& publisher_;
+  protocols::MqttIngestConnection& publisher_;
   const LiveConfig& live_;
   Counter published_;
   Counter failed_;

@@ -24,6 +24,7 @@ constexpr std::size_t kOversizedHead = 70 * 1024;
 bool MqttIngestConnection::Impl::session() {
   while (true) {
     const int64_t now = steady_ms();
+    drain_outbox();
     if (stopping) {
       // Acknowledge what became safe, waiting for the rest until the deadline.
       collect_acks();
@@ -215,9 +216,17 @@ Result<bool> MqttIngestConnection::Impl::dispatch(const PacketView& p) {
       if (awaiting_suback.empty() && !ready_told) tell_ready();
       return true;
     }
-    case PacketType::kPuback: {  // to a presence publish
+    case PacketType::kPuback: {  // to publish() or to a presence publish
       auto a = parse_puback(version, p);
       if (!a) return unexpected(a.error());
+      if (outbox.acknowledged(a->packet_id)) {
+        if (a->reason >= 0x80) {
+          stats.publish_rejected.add();
+          log::warn_once("mqtt-ingest", "publish_rejected", "the broker refused a publish (check its ACL)",
+                         {{"client_id", opt.client_id}, {"reason", suback_code_text(a->reason)}});
+        }
+        return true;
+      }
       if (a->reason >= 0x80) {
         stats.presence_refused.add();
         log::warn_once("mqtt-ingest", "presence_refused", "the broker refused the status document (check its ACL)",
@@ -284,6 +293,12 @@ Result<bool> MqttIngestConnection::Impl::deliver(const PacketView& p) {
   }
   offering_again = false;
   return true;
+}
+
+// Moves what publish() queued into the write buffer (the loop writes it).
+void MqttIngestConnection::Impl::drain_outbox() {
+  if (!outbox.has_queued()) return;
+  stats.published.add(outbox.drain(version, broker_receive_maximum, [this] { return next_packet_id(); }, out));
 }
 
 // Turns released receipts into PUBACKs, in arrival order.

@@ -39,6 +39,12 @@ void MqttIngestConnection::Impl::run() {
       book->take(ignored);  // clears the wake-up: receipts of the lost connection are counted abandoned
     }
   }
+  // Stopped: what publish() queued and no connection took is counted.
+  if (const std::size_t lost = outbox.discard_queued(); lost > 0) {
+    stats.publish_discarded.add(lost);
+    log::warn("mqtt-ingest", "stopped with publishes never written (not connected)",
+              {{"client_id", opt.client_id}, {"count", std::to_string(lost)}});
+  }
 }
 
 void MqttIngestConnection::Impl::fail(std::string why) {
@@ -169,6 +175,12 @@ bool MqttIngestConnection::Impl::connect_once() {
   if (!hold_backoff) backoff.reset();
   hold_backoff = false;
   keepalive_s = ack->server_keepalive ? *ack->server_keepalive : opt.keepalive_s;
+  broker_receive_maximum = std::max<uint16_t>(ack->receive_maximum, 1);
+  // Publishes the last connection wrote and never saw acknowledged go
+  // again, first (MQTT-4.4.0-1); the loop then writes what is queued.
+  if (const std::size_t resent = outbox.resend(version, out); resent > 0)
+    log::info("mqtt-ingest", "sending unacknowledged publishes again",
+              {{"client_id", opt.client_id}, {"count", std::to_string(resent)}});
   stats.connects.add();
   connected = true;
   ready_told = false;
@@ -230,8 +242,11 @@ void MqttIngestConnection::Impl::say_farewell() {
                    out);
 }
 
+// Skips the ids of publishes still waiting for their PUBACK.
 uint16_t MqttIngestConnection::Impl::next_packet_id() {
-  if (++last_packet_id == 0) last_packet_id = 1;
+  do {
+    if (++last_packet_id == 0) last_packet_id = 1;
+  } while (outbox.in_flight(last_packet_id));
   return last_packet_id;
 }
 

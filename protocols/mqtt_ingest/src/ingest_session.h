@@ -13,6 +13,7 @@
 #include "ack_book.h"
 #include "foggate/protocols/mqtt_ingest_connection.h"
 #include "packet_buffer.h"
+#include "publish_outbox.h"
 #include "tcp_socket.h"
 #include "transport.h"
 
@@ -20,8 +21,8 @@ namespace foggate::protocols {
 
 struct MqttIngestConnection::Impl {
   explicit Impl(MqttIngestOptions o)
-      : opt(std::move(o)), book(std::make_shared<AckBook>()), backoff(opt.retry_min_ms, opt.retry_max_ms),
-        version(opt.version) {}
+      : opt(std::move(o)), book(std::make_shared<AckBook>()), outbox(opt.max_outbox),
+        backoff(opt.retry_min_ms, opt.retry_max_ms), version(opt.version) {}
 
   // ---- Shared with other threads ----
   MqttIngestOptions opt;  // credentials guarded by mu; the rest fixed after start()
@@ -29,6 +30,7 @@ struct MqttIngestConnection::Impl {
   ReadyHandler on_ready;
   std::function<void()> on_batch_end;
   std::shared_ptr<AckBook> book;
+  PublishOutbox outbox;  // publish(): any thread queues, this thread drains
   MqttIngestStats stats;
   std::atomic<bool> connected{false};
   std::atomic<bool> paused{false};
@@ -59,6 +61,7 @@ struct MqttIngestConnection::Impl {
   bool ready_told = false;
   uint16_t last_packet_id = 0;
   int keepalive_s = 0;          // ours, or the broker's Server Keep Alive (MQTT 5)
+  uint16_t broker_receive_maximum = 65535;  // MQTT 5 CONNACK: our QoS 1 publishes it takes at once
   bool hold_backoff = false;    // the last connection ended in a protocol violation
   int64_t last_sent_ms = 0;
   int64_t ping_sent_ms = 0;  // 0: no PINGREQ outstanding
@@ -77,6 +80,7 @@ struct MqttIngestConnection::Impl {
   Result<bool> deliver(const PacketView& p);
   Result<void> skip_oversized(const PacketView& p);
   void collect_acks();
+  void drain_outbox();
   void coalesce();
   Result<void> flush();
   void sync_subscriptions();

@@ -55,6 +55,18 @@ Result<void> MqttIngestConnection::start() {
   return {};
 }
 
+Result<void> MqttIngestConnection::publish(const std::string& topic, std::string_view payload, int qos,
+                                           bool retained) {
+  auto& m = *impl_;
+  if (m.stopping || !m.outbox.push({topic, std::string(payload), static_cast<uint8_t>(qos > 0 ? 1 : 0), retained})) {
+    m.stats.publish_refused.add();
+    return unexpected(Error::transient("mqtt_publish", m.stopping ? "the connection is stopping"
+                                                                  : "the outbox is full (max_outbox)"));
+  }
+  m.book->wake();
+  return {};
+}
+
 void MqttIngestConnection::set_farewell(std::string payload) {
   std::lock_guard lock(impl_->mu);
   impl_->farewell = std::move(payload);
@@ -105,6 +117,11 @@ void MqttIngestConnection::collect(MetricSink& out, const std::string& role) con
   add("mqtt_unacknowledged", static_cast<double>(s.unacknowledged.value()));
   add("mqtt_bytes_read_total", static_cast<double>(s.bytes_read.value()));
   add("mqtt_reads_total", static_cast<double>(s.reads.value()));
+  add("mqtt_published_total", static_cast<double>(s.published.value()));
+  add("mqtt_publish_refused_total", static_cast<double>(s.publish_refused.value()));
+  add("mqtt_publish_rejected_total", static_cast<double>(s.publish_rejected.value()));
+  add("mqtt_publish_discarded_total", static_cast<double>(s.publish_discarded.value()));
+  add("mqtt_outbox", static_cast<double>(impl_->outbox.size()));
 }
 
 }  // namespace foggate::protocols

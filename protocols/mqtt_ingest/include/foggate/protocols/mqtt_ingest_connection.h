@@ -1,7 +1,9 @@
 // MqttIngestConnection: foggate's own MQTT connection to the site broker,
 // for ingest (docs/architecture.md, "The MQTT ingest connection"). It
-// subscribes; the only thing it publishes is its owner's presence (below).
-// Paho's client stays for everything else foggate publishes.
+// subscribes, publishes its owner's presence (below), and publishes what
+// other threads hand to publish(): the gateway's alerts ride one of these
+// with no subscriptions. Paho's client stays for everything else foggate
+// publishes.
 //
 // Why its own: it reads the socket in large chunks and parses every
 // complete packet in place (Paho C reads packet by packet, sleeps 100 ms
@@ -35,6 +37,13 @@
 //   ready handler; at stop() a farewell document takes its place just
 //   before the DISCONNECT. Status and readiness thus ride the connection
 //   they describe, with no second client to wait for.
+// - publish() (any thread): the message joins a bounded outbox and the
+//   connection's thread is woken to write it, several per write when they
+//   come together. QoS 1 messages are kept until their PUBACK and sent
+//   again (DUP) after a reconnect; no more are in flight than the broker's
+//   Receive Maximum. While disconnected they wait, up to max_outbox;
+//   beyond that publish() refuses. At stop() what is queued is written
+//   before the DISCONNECT; what could not be (not connected) is counted.
 // - A protocol violation from the broker (packet_limits, malformed or
 //   forbidden packets) is counted, logged once per reason, and the
 //   connection is dropped and re-established. A PUBLISH over
@@ -87,6 +96,7 @@ struct MqttIngestOptions {
   int read_coalesce_us = 0;             // Default: 0 (no wait between reads); see above
   std::string thread_name = "mqtt-ingest";  // at most 15 characters
   std::optional<MqttPresence> presence;  // Default: none
+  std::size_t max_outbox = 10'000;       // publish(): messages waiting or unacknowledged
 };
 
 // What the handler did with a message.
@@ -109,6 +119,11 @@ struct MqttIngestStats {
   Counter subscribe_failures;   // filters the broker refused
   Counter presence_refused;     // presence publishes the broker refused (MQTT 5 PUBACK >= 0x80)
   Gauge unacknowledged;         // QoS 1 messages handed over, not yet acknowledged
+  // publish():
+  Counter published;            // written to the socket (a resend is not counted again)
+  Counter publish_refused;      // refused by publish(): outbox full, or stopped
+  Counter publish_rejected;     // refused by the broker (MQTT 5 PUBACK >= 0x80)
+  Counter publish_discarded;    // still queued at stop with no connection to write them on
 };
 
 class MqttIngestConnection {
@@ -148,6 +163,11 @@ class MqttIngestConnection {
   // With options.presence: the document published in place of "online" at
   // stop(), when the connection is up then. Any thread.
   void set_farewell(std::string payload);
+
+  // Any thread: queues a PUBLISH (qos 0 or 1) and wakes the connection.
+  // Error "mqtt_publish" (transient) when the outbox is full or the
+  // connection stopped; the message is then not sent.
+  Result<void> publish(const std::string& topic, std::string_view payload, int qos, bool retained);
 
   // Starts the thread; the first connect is attempted at once.
   Result<void> start();

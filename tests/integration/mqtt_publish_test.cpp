@@ -1,0 +1,140 @@
+// MqttIngestConnection::publish() against a real mosquitto: the way the
+// gateway's alerts leave (a connection with no subscriptions). Messages
+// arrive at both QoS and both protocol versions; what is published while
+// the broker is away waits and goes out after the reconnect; a QoS 1
+// publish the broker never read is sent again after it restarts.
+#include "foggate/protocols/mqtt_ingest_connection.h"
+
+#include "fixture.h"
+
+namespace foggate::itest {
+namespace {
+
+using protocols::MqttIngestConnection;
+using protocols::MqttIngestOptions;
+using protocols::MqttVersion;
+
+class MqttPublishTest : public ::testing::Test {
+ protected:
+  MqttPublishTest() : site_(dir_) {}
+  ~MqttPublishTest() override {
+    if (conn_) conn_->stop(0);
+  }
+
+  // Starts the connection (no subscriptions); `wait` for it to connect.
+  void open(MqttVersion version = MqttVersion::kV5, bool wait = true) {
+    MqttIngestOptions options;
+    options.uris = {site_.uri()};
+    options.client_id = "alerts-under-test";
+    options.version = version;
+    options.retry_min_ms = 50;
+    options.retry_max_ms = 200;
+    options.max_outbox = 5;
+    conn_ = std::make_unique<MqttIngestConnection>(options);
+    ASSERT_TRUE(conn_->start().has_value());
+    if (wait) {
+      ASSERT_TRUE(eventually([&] { return conn_->connected(); }, 10s)) << conn_->last_error();
+    }
+  }
+
+  double metric(const std::string& name) const {
+    MetricSink out;
+    conn_->collect(out, "test");
+    for (const auto& s : out)
+      if (s.name == name) return s.value;
+    return -1;
+  }
+
+  // A subscriber's view of the retained topics under alerts/.
+  static bool retained_arrive(const std::string& uri, const std::vector<std::string>& payloads) {
+    Probe late(uri);
+    late.subscribe("alerts/#");
+    return late.wait_for([&](const std::vector<Received>& got) { return got.size() >= payloads.size(); }, 10s) &&
+           [&] {
+             auto got = late.messages();
+             std::vector<std::string> seen;
+             for (const auto& r : got) seen.push_back(r.payload);
+             std::sort(seen.begin(), seen.end());
+             return seen == payloads;
+           }();
+  }
+
+  TempDir dir_;
+  Mosquitto site_;
+  std::unique_ptr<MqttIngestConnection> conn_;
+};
+
+class MqttPublishVersionTest : public MqttPublishTest, public ::testing::WithParamInterface<MqttVersion> {};
+
+TEST_P(MqttPublishVersionTest, BothQosArriveAndQos1IsAcknowledged) {
+  Probe sub(site_.uri());
+  sub.subscribe("alerts/#");
+  open(GetParam());
+  ASSERT_TRUE(conn_->publish("alerts/a", "one", 1, false));
+  ASSERT_TRUE(conn_->publish("alerts/b", "two", 0, false));
+  ASSERT_TRUE(conn_->publish("alerts/c", "three", 1, true));
+  ASSERT_TRUE(sub.wait_count("alerts/#", 3)) << conn_->last_error();
+  const auto got = sub.messages("alerts/#");
+  EXPECT_EQ(got[0].payload, "one");
+  EXPECT_EQ(got[1].payload, "two");
+  EXPECT_EQ(got[2].payload, "three");
+  // Every PUBACK read: nothing waits or is in flight.
+  EXPECT_TRUE(eventually([&] { return metric("mqtt_outbox") == 0; }, 10s)) << metric("mqtt_outbox");
+  EXPECT_EQ(metric("mqtt_published_total"), 3);
+  EXPECT_EQ(metric("mqtt_publish_rejected_total"), 0);
+  EXPECT_TRUE(retained_arrive(site_.uri(), {"three"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Versions, MqttPublishVersionTest, ::testing::Values(MqttVersion::kV311, MqttVersion::kV5),
+                         [](const auto& p) { return std::string(p.param == MqttVersion::kV5 ? "Mqtt5" : "Mqtt311"); });
+
+// While the broker is down publishes wait (up to max_outbox, 5 here; the
+// sixth is refused and counted) and go out once it is back.
+TEST_F(MqttPublishTest, PublishedWhileTheBrokerIsDownGoOutAfterTheReconnect) {
+  open();
+  site_.stop();
+  ASSERT_TRUE(eventually([&] { return !conn_->connected(); }, 10s));
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(conn_->publish("alerts/" + std::to_string(i), "p" + std::to_string(i), 1, true)) << i;
+  EXPECT_FALSE(conn_->publish("alerts/5", "p5", 1, true)) << "over max_outbox";
+  EXPECT_EQ(metric("mqtt_publish_refused_total"), 1);
+  EXPECT_EQ(metric("mqtt_outbox"), 5);
+  site_.start();
+  EXPECT_TRUE(retained_arrive(site_.uri(), {"p0", "p1", "p2", "p3", "p4"}));
+  EXPECT_TRUE(eventually([&] { return metric("mqtt_outbox") == 0; }, 10s));
+}
+
+// A QoS 1 publish written to a frozen broker that is then killed never
+// reached it; after the restart the connection sends it again (DUP).
+TEST_F(MqttPublishTest, UnacknowledgedPublishIsSentAgainAfterTheBrokerRestarts) {
+  open();
+  site_.freeze();
+  ASSERT_TRUE(conn_->publish("alerts/held", "again", 1, true));
+  ASSERT_TRUE(eventually([&] { return metric("mqtt_published_total") == 1; }, 10s));
+  EXPECT_EQ(metric("mqtt_outbox"), 1) << "written, not acknowledged";
+  site_.kill9();
+  site_.start();
+  EXPECT_TRUE(retained_arrive(site_.uri(), {"again"})) << conn_->last_error();
+  EXPECT_TRUE(eventually([&] { return metric("mqtt_outbox") == 0; }, 10s));
+  EXPECT_EQ(metric("mqtt_published_total"), 1) << "a resend is not a new publish";
+}
+
+// At stop, what is queued is written before the DISCONNECT; with no
+// connection it is counted as discarded.
+TEST_F(MqttPublishTest, StopWritesWhatIsQueuedOrCountsIt) {
+  open();
+  ASSERT_TRUE(conn_->publish("alerts/last", "bye", 1, true));
+  conn_->stop(2000);
+  EXPECT_EQ(metric("mqtt_publish_discarded_total"), 0);
+  EXPECT_FALSE(conn_->publish("alerts/late", "x", 1, true)) << "stopped";
+  EXPECT_TRUE(retained_arrive(site_.uri(), {"bye"}));
+
+  site_.stop();
+  open(MqttVersion::kV5, false);
+  ASSERT_TRUE(conn_->publish("alerts/never", "x", 1, true));
+  conn_->stop(0);
+  EXPECT_EQ(metric("mqtt_publish_discarded_total"), 1);
+}
+
+}  // namespace
+}  // namespace foggate::itest

@@ -419,4 +419,12 @@ std::string run_command(const std::vector<std::string>& argv, int* exit_code, st
   return p.log();
 }
 
+double connection_metric(const protocols::MqttIngestConnection& c, const std::string& name) {
+  MetricSink out;
+  c.collect(out, "test");
+  for (const auto& s : out)
+    if (s.name == name) return s.value;
+  return -1;
+}
+
 }  // namespace foggate::itest

@@ -19,6 +19,7 @@
 
 #include "eventually.h"
 #include "foggate/protocols/json.h"
+#include "foggate/protocols/mqtt_ingest_connection.h"
 
 namespace foggate::itest {
 
@@ -115,6 +116,9 @@ class Mosquitto {
 // A development PKI made once per test run by certs/make-dev-pki.sh
 // (ca.crt, server.crt, client.crt, other-ca.crt, ...); returns its folder.
 const std::string& dev_pki();
+// One sample of an in-process MqttIngestConnection's collect() (any
+// label); -1 when it has none of that name.
+double connection_metric(const protocols::MqttIngestConnection& c, const std::string& name);
 // A file of that PKI, e.g. pki("ca.crt").
 std::string pki(const std::string& file);
 // mosquitto.conf lines for a TLS listener (BrokerOptions::extra_listener)

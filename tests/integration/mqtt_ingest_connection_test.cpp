@@ -82,13 +82,7 @@ class MqttIngestConnectionTest : public ::testing::Test {
   }
 
   // One of the connection's samples (label client=test).
-  double metric(const std::string& name) const {
-    MetricSink out;
-    conn_->collect(out, "test");
-    for (const auto& s : out)
-      if (s.name == name) return s.value;
-    return -1;
-  }
+  double metric(const std::string& name) const { return connection_metric(*conn_, name); }
 
   TempDir dir_;
   Mosquitto site_;

@@ -37,13 +37,7 @@ class MqttPublishTest : public ::testing::Test {
     }
   }
 
-  double metric(const std::string& name) const {
-    MetricSink out;
-    conn_->collect(out, "test");
-    for (const auto& s : out)
-      if (s.name == name) return s.value;
-    return -1;
-  }
+  double metric(const std::string& name) const { return connection_metric(*conn_, name); }
 
   // A subscriber's view of the retained topics under alerts/.
   static bool retained_arrive(const std::string& uri, const std::vector<std::string>& payloads) {

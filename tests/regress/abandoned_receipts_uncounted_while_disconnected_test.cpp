@@ -14,14 +14,6 @@
 namespace foggate::itest {
 namespace {
 
-double sample(const protocols::MqttIngestConnection& c, const std::string& name) {
-  MetricSink out;
-  c.collect(out, "ingest");
-  for (const auto& s : out)
-    if (s.name == name) return s.value;
-  return -1;
-}
-
 TEST(AbandonedReceiptsUncountedWhileDisconnected, ReleasedBeforeTheReconnectCountsAsAbandoned) {
   constexpr int kMessages = 3;
   TempDir dir;
@@ -57,7 +49,7 @@ TEST(AbandonedReceiptsUncountedWhileDisconnected, ReleasedBeforeTheReconnectCoun
   site.stop();
   ASSERT_TRUE(eventually([&] { return !conn.connected(); }, 10s));
   release_all();  // no connection exists now
-  EXPECT_EQ(sample(conn, "mqtt_acks_abandoned_total"), kMessages);
+  EXPECT_EQ(connection_metric(conn, "mqtt_acks_abandoned_total"), kMessages);
 
   site.start();
   ASSERT_TRUE(eventually([&] { return taken() == 2 * kMessages; }, 15s)) << conn.last_error();
@@ -67,7 +59,7 @@ TEST(AbandonedReceiptsUncountedWhileDisconnected, ReleasedBeforeTheReconnectCoun
   }
   release_all();
   EXPECT_TRUE(eventually([&] { return conn.stats().acks_sent.value() == kMessages; }, 10s));
-  EXPECT_EQ(sample(conn, "mqtt_acks_abandoned_total"), kMessages);
+  EXPECT_EQ(connection_metric(conn, "mqtt_acks_abandoned_total"), kMessages);
   conn.stop();
 }
 

@@ -16,7 +16,7 @@ constexpr std::array<std::string_view, 3> kSeverities{"critical", "warning", "in
 
 void AlertPublisher::publish(const routing::Alert& a) {
   const auto cfg = live_.load();
-  auto r = publisher_.publish(alert_topic(gateway_id_, a), alert_json(gateway_id_, a), cfg->alerts.qos, cfg->alerts.retain);
+  auto r = link_.publish(alert_topic(gateway_id_, a), alert_json(gateway_id_, a), cfg->alerts.qos, cfg->alerts.retain);
   if (r) {
     published_.add();
     for (std::size_t i = 0; i < kSeverities.size(); ++i)

@@ -38,14 +38,14 @@ namespace foggate::gateway {
 class AlertPublisher {
  public:
   AlertPublisher(std::string gateway_id, protocols::MqttIngestConnection& link, const LiveConfig& live)
-      : gateway_id_(std::move(gateway_id)), publisher_(link), live_(live) {}
+      : gateway_id_(std::move(gateway_id)), link_(link), live_(live) {}
   void publish(const routing::Alert& a);
   void collect(MetricSink& out) const;
   uint64_t published() const { return published_.value(); }
 
  private:
   const std::string gateway_id_;
-  protocols::MqttIngestConnection& publisher_;
+  protocols::MqttIngestConnection& link_;
   const LiveConfig& live_;
   Counter published_;
   Counter failed_;

@@ -42,8 +42,7 @@ std::size_t PublishOutbox::resend(MqttVersion v, std::string& out) {
 
 bool PublishOutbox::acknowledged(uint16_t packet_id) {
   if (in_flight_.erase(packet_id) == 0) return false;
-  std::lock_guard lock(mu_);
-  flying_.store(in_flight_.size(), std::memory_order_relaxed);
+  flying_.store(in_flight_.size(), std::memory_order_relaxed);  // an atomic: no lock needed
   return true;
 }
 

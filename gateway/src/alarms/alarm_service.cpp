@@ -87,14 +87,22 @@ void AlarmService::stop() {
   if (writer_) writer_->stop();
 }
 
-bool AlarmService::submit(routing::Alert a, std::shared_ptr<const Message> reading) {
+bool AlarmService::submit(const routing::Alert& a, std::shared_ptr<const Message> reading) {
+  std::lock_guard book(book_mu_);
   {
     std::lock_guard lock(mu_);
     if (inbox_.size() >= kInboxCapacity || stopping_) {
       inbox_full_.add();
       return false;
     }
-    inbox_.emplace_back(Submitted{std::move(a), std::move(reading)});
+  }
+  routing::AlarmOutput out;
+  book_->on_alert(a, out);
+  // Under book_mu_: events leave in the order the book made them.
+  for (const auto& e : out.events) alerts_.publish(e);
+  {
+    std::lock_guard lock(mu_);
+    inbox_.emplace_back(Applied{std::move(out.changed), std::move(reading)});
   }
   cv_.notify_one();
   return true;
@@ -150,25 +158,30 @@ void AlarmService::run() {
 
 void AlarmService::turn(std::vector<Item>& items, bool republish) {
   const auto cfg = live_.load();
-  book_->set_policy(policy_of(cfg->alarms));
-  routing::AlarmOutput out;
-  for (const auto& item : items) {
-    if (const auto* s = std::get_if<Submitted>(&item)) book_->on_alert(s->alert, out);
-    else apply_command(std::get<Command>(item), out);
-  }
-  scan_stale(*cfg, out);
-  book_->tick(out);
-
-  for (const auto& e : out.events) alerts_.publish(e);
-
   AlarmWriter::Work work;
-  const std::set<routing::AlarmKey> changed(out.changed.begin(), out.changed.end());
-  for (const auto& k : changed) work.changed.emplace_back(k, document_of(k));
-  if (republish)
-    for (const auto& [k, a] : book_->alarms())
-      if (!changed.contains(k)) work.republish.emplace_back(k, alarm_json(gateway_id_, a));
+  {
+    std::lock_guard book(book_mu_);
+    book_->set_policy(policy_of(cfg->alarms));
+    routing::AlarmOutput out;
+    for (const auto& item : items) {
+      if (const auto* a = std::get_if<Applied>(&item))
+        out.changed.insert(out.changed.end(), a->changed.begin(), a->changed.end());
+      else
+        apply_command(std::get<Command>(item), out);
+    }
+    scan_stale(*cfg, out);
+    book_->tick(out);
+
+    for (const auto& e : out.events) alerts_.publish(e);
+
+    const std::set<routing::AlarmKey> changed(out.changed.begin(), out.changed.end());
+    for (const auto& k : changed) work.changed.emplace_back(k, document_of(k));
+    if (republish)
+      for (const auto& [k, a] : book_->alarms())
+        if (!changed.contains(k)) work.republish.emplace_back(k, alarm_json(gateway_id_, a));
+  }
   for (auto& item : items)
-    if (auto* s = std::get_if<Submitted>(&item); s && s->reading) work.readings.push_back(std::move(s->reading));
+    if (auto* a = std::get_if<Applied>(&item); a && a->reading) work.readings.push_back(std::move(a->reading));
   writer_->hand(std::move(work));
 }
 

@@ -1,22 +1,27 @@
 // AlarmService: the "alarms" thread, owner of the alarm state
 // (docs/alarms.md, docs/architecture.md). It owns the AlarmBook and the
 // SeenBoard's scan, and starts the AlarmWriter ("alarm-store" thread),
-// which owns the AlarmStore (alarms.db) from then on. Workers hand it
-// their detector alerts (submit()); the publisher's Paho thread hands it
-// the operator commands (on_command()). Each turn (a submission, a
-// command, or every 100 ms) it applies what came in, scans for silent
-// sensors, ends shelves and flood windows, then:
-//   1. publishes the alert events the book let through (alert topics);
-//   2. hands the changed alarms' documents and the readings behind the
-//      alerts to the AlarmWriter, which writes them to the store in one
-//      transaction, then publishes the documents (retained: a document a
-//      client has seen is on disk), then lets the readings go (their
-//      PUBACKs come due). The next turn does not wait for that fsync.
+// which owns the AlarmStore (alarms.db) from then on.
+//
+// A worker's detector alert (submit()) is applied to the book by the
+// worker itself, under book_mu_, and the events the book lets through
+// are published from there: an alert event is never one more thread
+// hand-over away. What the alert changed (the alarm keys) and its reading
+// go into the inbox. The publisher's Paho thread hands in the operator
+// commands (on_command()). Each turn of the alarm thread (an item, or
+// every 100 ms) applies the commands, scans for silent sensors, ends
+// shelves and flood windows, publishes the events of those, then hands
+// the changed alarms' documents and the readings behind the alerts to the
+// AlarmWriter, which writes them to the store in one transaction, then
+// publishes the documents (retained: a document a client has seen is on
+// disk), then lets the readings go (their PUBACKs come due). The next
+// turn does not wait for that fsync.
 //
 // Threads: open()/start()/stop() from the gateway's controlling thread;
 // submit() from the workers; on_command() from a Paho thread;
 // request_republish() from the supervisor; collect() from any thread.
-// submit() and on_command() never block: a full inbox refuses (counted).
+// submit() and on_command() never block on I/O: a full inbox refuses
+// (counted). Lock order: book_mu_ before mu_.
 #pragma once
 
 #include <condition_variable>
@@ -47,9 +52,11 @@ class AlertPublisher;
 class AlarmSink {
  public:
   virtual ~AlarmSink() = default;
-  // Takes the alert; `reading` is held until the alarm state is durable.
-  // False when the inbox is full (the caller publishes the event itself).
-  virtual bool submit(routing::Alert a, std::shared_ptr<const Message> reading) = 0;
+  // Applies the alert to the alarm state and publishes the events it lets
+  // through, on the caller's thread; `reading` is held until the alarm
+  // state is durable. False when the inbox is full (nothing applied: the
+  // caller publishes the event itself).
+  virtual bool submit(const routing::Alert& a, std::shared_ptr<const Message> reading) = 0;
 };
 
 class AlarmService final : public AlarmSink {
@@ -73,7 +80,7 @@ class AlarmService final : public AlarmSink {
   // Applies what is queued, writes and publishes it, joins. Idempotent.
   void stop();
 
-  bool submit(routing::Alert a, std::shared_ptr<const Message> reading) override;
+  bool submit(const routing::Alert& a, std::shared_ptr<const Message> reading) override;
   void on_command(std::string topic, std::string payload, bool retained);
   // Publishes every state document again at the next turn (after a
   // publisher reconnect: a broker without persistence forgot them).
@@ -82,8 +89,10 @@ class AlarmService final : public AlarmSink {
   void collect(MetricSink& out) const;
 
  private:
-  struct Submitted {
-    routing::Alert alert;
+  // An alert a worker applied to the book: what it changed, and the
+  // reading held until those documents are durable.
+  struct Applied {
+    std::vector<routing::AlarmKey> changed;
     std::shared_ptr<const Message> reading;
   };
   struct Command {
@@ -91,7 +100,7 @@ class AlarmService final : public AlarmSink {
     std::string payload;
     bool retained = false;
   };
-  using Item = std::variant<Submitted, Command>;
+  using Item = std::variant<Applied, Command>;
 
   void run();
   void turn(std::vector<Item>& items, bool republish);
@@ -109,8 +118,10 @@ class AlarmService final : public AlarmSink {
   routing::AlarmStats stats_;
   routing::SeenBoard seen_;
   std::unique_ptr<storage::AlarmStore> store_;  // open() to start(), then the writer's
-  std::unique_ptr<routing::AlarmBook> book_;    // alarm thread (open() before start)
   std::unique_ptr<AlarmWriter> writer_;         // created by start()
+
+  std::mutex book_mu_;                          // the book: workers' submit() and the alarm turns
+  std::unique_ptr<routing::AlarmBook> book_;    // guarded by book_mu_ after start() (open() before)
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -87,7 +87,7 @@ void WorkerPool::run(std::size_t index) {
       if (task->kind == routing::TaskKind::kDetect) {
         alerts.clear();
         bank.evaluate(*task->message, alerts);
-        for (auto& a : alerts) publish(std::move(a), task->message);
+        for (const auto& a : alerts) publish(a, task->message);
       } else if (task->kind == routing::TaskKind::kForward) {
         forward_sink_.load()->forward(std::move(task->message), task->priority, 0);
       }
@@ -102,15 +102,15 @@ void WorkerPool::run(std::size_t index) {
   }
 }
 
-// With alarms on, the alarm thread decides which events go out (shelving,
-// flood control) and holds the reading until the alarm state is durable.
-void WorkerPool::publish(routing::Alert a, const std::shared_ptr<const Message>& reading) {
+// With alarms on, the alarm book decides which events go out (shelving,
+// flood control; applied on this thread) and the alarm thread holds the
+// reading until the alarm state is durable.
+void WorkerPool::publish(const routing::Alert& a, const std::shared_ptr<const Message>& reading) {
   if (alarms_.sink == nullptr) return alerts_.publish(a);
-  routing::Alert copy = a;
-  if (alarms_.sink->submit(std::move(a), reading)) return;
+  if (alarms_.sink->submit(a, reading)) return;
   alarm_refused_.add();
   log::warn_once("alarms", "inbox_full", "alarm inbox full; alert published without alarm state");
-  alerts_.publish(copy);
+  alerts_.publish(a);
 }
 
 void WorkerPool::roll_wait_window() {

@@ -101,7 +101,7 @@ class WorkerPool {
 
  private:
   void run(std::size_t index);
-  void publish(routing::Alert a, const std::shared_ptr<const Message>& reading);
+  void publish(const routing::Alert& a, const std::shared_ptr<const Message>& reading);
 
   const GatewaySection gw_;
   const Clock& clock_;

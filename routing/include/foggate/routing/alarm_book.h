@@ -25,8 +25,9 @@
 // Times: alarm times and shelve ends are wall-clock milliseconds (they
 // survive restarts); flood windows are monotonic.
 //
-// Threads: one owner (the alarm thread); not thread-safe. AlarmStats may be
-// read from any thread.
+// Threads: not thread-safe; its user serialises calls (AlarmService's
+// book_mu_: the workers and the alarm thread). AlarmStats may be read from
+// any thread.
 #pragma once
 
 #include <array>

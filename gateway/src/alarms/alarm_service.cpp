@@ -163,18 +163,17 @@ void AlarmService::turn(std::vector<Item>& items, bool republish) {
     std::lock_guard book(book_mu_);
     book_->set_policy(policy_of(cfg->alarms));
     routing::AlarmOutput out;
+    std::set<routing::AlarmKey> changed;  // by the workers' alerts, then by this turn
     for (const auto& item : items) {
-      if (const auto* a = std::get_if<Applied>(&item))
-        out.changed.insert(out.changed.end(), a->changed.begin(), a->changed.end());
-      else
-        apply_command(std::get<Command>(item), out);
+      if (const auto* a = std::get_if<Applied>(&item)) changed.insert(a->changed.begin(), a->changed.end());
+      else apply_command(std::get<Command>(item), out);
     }
     scan_stale(*cfg, out);
     book_->tick(out);
 
     for (const auto& e : out.events) alerts_.publish(e);
 
-    const std::set<routing::AlarmKey> changed(out.changed.begin(), out.changed.end());
+    changed.insert(out.changed.begin(), out.changed.end());
     for (const auto& k : changed) work.changed.emplace_back(k, document_of(k));
     if (republish)
       for (const auto& [k, a] : book_->alarms())

@@ -1,7 +1,8 @@
 // AlarmService: the "alarms" thread, owner of the alarm state
 // (docs/alarms.md, docs/architecture.md). It owns the AlarmBook (which
-// the workers also use, under book_mu_) and the SeenBoard's scan, and starts the AlarmWriter ("alarm-store" thread),
-// which owns the AlarmStore (alarms.db) from then on.
+// the workers also use, under book_mu_) and the SeenBoard's scan, and
+// starts the AlarmWriter ("alarm-store" thread), which owns the
+// AlarmStore (alarms.db) from then on.
 //
 // A worker's detector alert (submit()) is applied to the book by the
 // worker itself, under book_mu_, and the events the book lets through

@@ -13,6 +13,7 @@
 #include "config/remote_config.h"
 #include "config/secrets.h"
 #include "foggate/base/log.h"
+#include "foggate/base/this_thread.h"
 #include "health/presence.h"
 #include "ingress/coap_ingress.h"
 #include "ingress/ingest.h"
@@ -213,6 +214,7 @@ void Gateway::Impl::reload() {
 }
 
 void Gateway::Impl::run_supervisor() {
+  name_this_thread("supervisor");
   int64_t next_metrics = clock.mono_ms() + live.load()->metrics.interval_ms;
   int64_t next_summary = clock.mono_ms() + kSummaryEveryMs;
   uint64_t announced_connects = 0;  // publisher connects for which the config state went out

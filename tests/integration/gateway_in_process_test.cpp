@@ -3,6 +3,12 @@
 // Gateway::start() against a real mosquitto, a reading in over Paho, the
 // alert out, collect() read directly, and Gateway::stop() leaving the
 // retained status offline.
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -82,6 +88,52 @@ TEST(GatewayInProcessTest, StartAlertCollectStop) {
   const auto status = late.messages("foggate/gw-inproc/status");
   EXPECT_TRUE(status[0].retained);
   EXPECT_TRUE(has_state(status[0], "offline")) << status[0].payload;
+}
+
+// This process's threads by name, with their nice values.
+std::map<std::string, int> threads_by_name() {
+  std::map<std::string, int> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(e.path() / "comm");
+    std::string name;
+    std::getline(in, name);
+    out[name] = getpriority(PRIO_PROCESS, static_cast<id_t>(std::stoi(e.path().filename().string())));
+  }
+  return out;
+}
+
+// Every thread is named as architecture.md's thread table says, and the
+// uplink and alarm-store threads run gateway.background_nice steps below
+// the others, so that under CPU overload reading and alerting come first.
+TEST(GatewayInProcessTest, ThreadsAreNamedAndTheBackgroundOnesYield) {
+  TempDir dir;
+  Mosquitto broker(dir);
+  Mosquitto cloud(dir);
+  const int base = getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()));
+  if (base > 19 - 4) GTEST_SKIP() << "the test already runs at nice " << base;
+  auto config = gateway::parse_config(
+      R"({"gateway":{"id":"gw-threads","background_nice":4,"data_dir":")" + dir.file("data") + R"("},)"
+      R"("broker":{"uris":[")" + broker.uri() + R"("]},)"
+      R"("uplink":{"uris":[")" + cloud.uri() + R"("]},)"
+      R"("ingest":{"coap":{"enabled":false}},)" + kHotDetector + "}");
+  ASSERT_TRUE(config) << gateway::format_issues(config.error());
+  gateway::Gateway gw(std::move(*config));
+  auto started = gw.start();
+  ASSERT_TRUE(started) << started.error().reason << ": " << started.error().detail;
+
+  std::map<std::string, int> threads;
+  // The connection threads name themselves as they start.
+  ASSERT_TRUE(eventually([&] {
+    threads = threads_by_name();
+    return threads.count("mqtt-ingest") && threads.count("uplink") && threads.count("alarm-store");
+  }, 5s));
+  for (const char* name : {"worker-0", "worker-1", "alarms", "mqtt-alerts", "mqtt-ingest", "supervisor"}) {
+    ASSERT_TRUE(threads.count(name)) << name;
+    EXPECT_EQ(threads[name], base) << name;
+  }
+  EXPECT_EQ(threads["uplink"], base + 4);
+  EXPECT_EQ(threads["alarm-store"], base + 4);
+  gw.stop();
 }
 
 }  // namespace

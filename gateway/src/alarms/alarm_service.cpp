@@ -6,6 +6,7 @@
 #include "alarms/alarm_document.h"
 #include "documents.h"
 #include "foggate/base/log.h"
+#include "foggate/base/this_thread.h"
 #include "workers/worker_pool.h"
 
 namespace foggate::gateway {
@@ -72,7 +73,7 @@ std::vector<routing::Alarm> AlarmService::active_alarms() const {
 
 void AlarmService::start() {
   writer_ = std::make_unique<AlarmWriter>(gateway_id_, publisher_, std::move(store_));
-  writer_->start();
+  writer_->start(live_.load()->gateway.background_nice);
   thread_ = std::jthread([this] { run(); });
 }
 
@@ -130,6 +131,7 @@ void AlarmService::request_republish() {
 }
 
 void AlarmService::run() {
+  name_this_thread("alarms");
   std::vector<Item> items;
   for (;;) {
     bool republish = false;

@@ -2,6 +2,7 @@
 
 #include "alarms/alarm_document.h"
 #include "foggate/base/log.h"
+#include "foggate/base/this_thread.h"
 
 namespace foggate::gateway {
 
@@ -11,7 +12,13 @@ AlarmWriter::AlarmWriter(std::string gateway_id, protocols::MqttClient& publishe
 
 AlarmWriter::~AlarmWriter() { stop(); }
 
-void AlarmWriter::start() { thread_ = std::jthread([this] { run(); }); }
+void AlarmWriter::start(int background_nice) {
+  thread_ = std::jthread([this, background_nice] {
+    lower_this_thread_priority(background_nice);  // before the name: a thread seen by name has its priority
+    name_this_thread("alarm-store");
+    run();
+  });
+}
 
 void AlarmWriter::stop() {
   {

@@ -45,7 +45,8 @@ class AlarmWriter {
   AlarmWriter(std::string gateway_id, protocols::MqttClient& publisher, std::unique_ptr<storage::AlarmStore> store);
   ~AlarmWriter();  // stop()
 
-  void start();
+  // `background_nice`: gateway.background_nice, for the writer's thread.
+  void start(int background_nice);
   // Writes and publishes what was handed over, then joins. Idempotent.
   void stop();
   // Never blocks beyond a short lock.

@@ -212,6 +212,7 @@ void parse_gateway_section(const JsonValue& v, const std::string& path, GatewayS
   r.integer("max_tracked_devices", out.max_tracked_devices, 16, 100'000'000);
   r.string("config_key_file", out.config_key_file);
   r.integer("cert_expiry_warn_days", out.cert_expiry_warn_days, 0, 3650);
+  r.integer("background_nice", out.background_nice, 0, 19);
   if (const auto* o = r.get("overload")) {
     ObjectReader orr(*o, r.path_of("overload"), issues);
     orr.integer("cpu_percent", out.overload_cpu_percent, 0, 100 * 1024);

@@ -2,6 +2,7 @@
 
 #include "config/secrets.h"
 #include "foggate/base/log.h"
+#include "foggate/base/this_thread.h"
 
 namespace foggate::gateway {
 
@@ -28,6 +29,7 @@ void CoapIngress::stop() {
 }
 
 void CoapIngress::run(protocols::CoapOptions options, std::promise<Result<void>> opened) {
+  name_this_thread("coap");
   protocols::CoapServer server(
       options, [this](protocols::CoapRequest&& r) { return on_request(std::move(r)); }, stats_);
   auto r = server.open();

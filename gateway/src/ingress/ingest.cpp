@@ -100,12 +100,14 @@ Ingest::Verdict Ingest::route(Message&& msg, WhenFull when_full, bool defer_wake
         continue;
       }
     }
-    // A shed task is counted by the queue (tasks_shed_total).
+    // A shed task is counted by the queue (tasks_shed_total). A critical
+    // task wakes its worker at once: the rest of the chunk can wait, it
+    // cannot (and the reader may lose its core before the chunk ends).
     (void)queue.try_push(routing::Task{.kind = spec.kind,
                                        .priority = spec.priority,
                                        .deadline_mono_ms = shared->received_mono_ms + spec.deadline_ms,
                                        .message = shared},
-                           !defer_wake);
+                           !defer_wake || spec.priority == Priority::kCritical);
   }
   st.accepted.add();
   return {};

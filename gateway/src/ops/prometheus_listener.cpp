@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "foggate/base/log.h"
+#include "foggate/base/this_thread.h"
 #include "ops/prometheus_text.h"
 
 namespace foggate::gateway {
@@ -130,6 +131,7 @@ void PrometheusListener::stop() {
 }
 
 void PrometheusListener::run(std::stop_token stop) {
+  name_this_thread("prometheus");
   while (!stop.stop_requested()) {
     pollfd p{listen_fd_, POLLIN, 0};
     if (::poll(&p, 1, 100) <= 0) continue;

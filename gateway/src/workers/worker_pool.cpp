@@ -5,6 +5,7 @@
 #include "alarms/alarm_service.h"
 #include "documents.h"
 #include "foggate/base/log.h"
+#include "foggate/base/this_thread.h"
 #include "ingress/ingest.h"
 
 namespace foggate::gateway {
@@ -63,6 +64,7 @@ void WorkerPool::set_detectors(std::vector<routing::DetectorSpec> detectors) {
 }
 
 void WorkerPool::run(std::size_t index) {
+  name_this_thread("worker-" + std::to_string(index));
   uint64_t generation = detector_generation_.load();
   // The cap is the gateway's; devices are spread over the workers by a
   // hash, never exactly evenly, so each worker may keep a quarter (and 16)

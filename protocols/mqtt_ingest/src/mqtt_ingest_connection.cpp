@@ -1,6 +1,6 @@
 #include "foggate/protocols/mqtt_ingest_connection.h"
 
-#include <pthread.h>
+#include "foggate/base/this_thread.h"
 
 #include "ingest_session.h"
 #include "tcp_socket.h"
@@ -49,7 +49,7 @@ Result<void> MqttIngestConnection::start() {
   if (m.book->wake_fd() < 0) return unexpected(Error::permanent("mqtt_create", "cannot create an eventfd"));
   m.limits.max_packet_bytes = m.opt.max_packet_bytes;
   m.thread = std::jthread([&m] {
-    pthread_setname_np(pthread_self(), m.opt.thread_name.substr(0, 15).c_str());
+    name_this_thread(m.opt.thread_name);
     m.run();
   });
   return {};

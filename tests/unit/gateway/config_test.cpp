@@ -108,6 +108,17 @@ TEST(ConfigTest, ReadCoalesceDefaultsTo250MicrosecondsWithinARange) {
   }
 }
 
+TEST(ConfigTest, BackgroundNiceDefaultsToTenAndStaysANiceStep) {
+  auto r = parse_config(R"({})");
+  ASSERT_TRUE(r.has_value()) << format_issues(r.error());
+  EXPECT_EQ(r->gateway.background_nice, 10);
+  r = parse_config(R"({"gateway": {"background_nice": 0}})");
+  ASSERT_TRUE(r.has_value()) << format_issues(r.error());
+  EXPECT_EQ(r->gateway.background_nice, 0);
+  EXPECT_TRUE(has_issue(issues_of(R"({"gateway": {"background_nice": 20}})"), "gateway.background_nice", "between"));
+  EXPECT_TRUE(has_issue(issues_of(R"({"gateway": {"background_nice": -1}})"), "gateway.background_nice", "between"));
+}
+
 TEST(ConfigTest, GatewayIdAllIsReservedForTheFleet) {
   auto issues = issues_of(R"({"gateway": {"id": "all"}})");
   EXPECT_TRUE(has_issue(issues, "gateway.id", "reserved"));

@@ -67,6 +67,9 @@ struct GatewaySection {
   // policy even when their deadline could still be met. 0 = off.
   int overload_cpu_percent = 0;       // Default: off; percent of one core (200 = two cores)
   int64_t overload_rss_mb = 0;        // Default: off
+  // How many nice steps below the other threads the uplink and alarm-store
+  // threads run (their work waits; ingest and alerts must not). 0 = same.
+  int background_nice = 10;           // Default: 10 (start only)
 };
 
 struct BrokerSection {

@@ -42,8 +42,12 @@ class FieldCollector final : public JsonHandler {
   bool on_string(std::string_view v) override { return scalar(Value(std::string(v))); }
   bool on_key(std::string_view k) override {
     if (skipping_ > 0) return true;
+    if (prefix_.empty()) {
+      name_.assign(k);  // a top-level member: most payloads have nothing else
+      return true;
+    }
     name_.resize(prefix_.back());
-    if (prefix_.size() > 1) name_ += '.';
+    name_ += '.';
     name_ += k;
     return true;
   }
@@ -51,15 +55,15 @@ class FieldCollector final : public JsonHandler {
     if (!start(true)) return false;
     if (skipping_ > 0) {
       ++skipping_;
-    } else {
-      prefix_.push_back(name_.size());
+    } else if (depth_++ > 0) {
+      prefix_.push_back(name_.size());  // a nested object's members are named "outer.inner"
     }
     return true;
   }
   bool end_object() override {
     if (skipping_ > 0) {
       --skipping_;
-    } else {
+    } else if (--depth_ > 0) {
       prefix_.pop_back();
     }
     return true;
@@ -105,7 +109,10 @@ class FieldCollector final : public JsonHandler {
   std::vector<Field>& fields_;
   bool started_ = false;
   std::size_t skipping_ = 0;         // open arrays (and anything within them)
-  std::vector<std::size_t> prefix_;  // per open object: length of its name prefix
+  std::size_t depth_ = 0;            // open objects outside arrays
+  // Per open nested object (not the top level, so a flat payload allocates
+  // nothing here): the length of its members' name prefix.
+  std::vector<std::size_t> prefix_;
   std::string name_;                 // the current member's flattened name
   Error error_;
 };
@@ -187,6 +194,10 @@ Result<void> decode_payload(Message& msg, const DecodeOptions& options) {
       options.format == PayloadFormat::kAuto ? detect(payload, first) : options.format;
   msg.format = format;
   Result<void> r;
+  // Room for a typical reading's fields in one allocation rather than
+  // three (1, 2, 4): the ingest thread allocates, a worker frees, so each
+  // allocation takes malloc's slow path.
+  if (format == PayloadFormat::kJson || format == PayloadFormat::kMsgpack) msg.fields.reserve(4);
   switch (format) {
     case PayloadFormat::kJson: r = decode_json(payload, options, msg.fields); break;
     // The whole payload, not from `first`: space is not padding in a binary

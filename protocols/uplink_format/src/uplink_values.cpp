@@ -144,7 +144,12 @@ msgpack::object str_object(std::string_view s, msgpack::zone& zone) {
 // off the top when it closes. Objects push key, value, key, value...
 class MsgpackBuilder final : public JsonHandler {
  public:
-  explicit MsgpackBuilder(msgpack::zone& zone) : zone_(zone) {}
+  // Room for a flat payload of a few members, so one message costs two
+  // allocations here, not a growing vector's five.
+  explicit MsgpackBuilder(msgpack::zone& zone) : zone_(zone) {
+    stack_.reserve(16);
+    starts_.reserve(4);
+  }
 
   bool on_null() override { return push(msgpack::object{}); }
   bool on_bool(bool v) override {

@@ -21,7 +21,7 @@ PACKAGES=(
   g++-aarch64-linux-gnu qemu-user
   libpaho-mqttpp-dev:arm64 libpaho-mqtt-dev:arm64 libssl-dev:arm64 libcoap3-dev:arm64
   libmbedtls-dev:arm64 libmsgpack-cxx-dev:arm64 zlib1g-dev:arm64 libsqlite3-dev:arm64
-  libgtest-dev:arm64 libsystemd-dev:arm64
+  libgtest-dev:arm64 libsystemd-dev:arm64 libjemalloc2:arm64
 )
 
 SUDO=""

@@ -10,7 +10,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libpaho-mqttpp-dev libpaho-mqtt-dev libcoap3-dev libmbedtls-dev libmsgpack-cxx-dev
-  zlib1g-dev libsqlite3-dev libgtest-dev libsystemd-dev
+  zlib1g-dev libsqlite3-dev libgtest-dev libsystemd-dev libjemalloc2
   mosquitto mosquitto-clients libcoap3-bin python3 python3-msgpack openssl
   ccache
 )

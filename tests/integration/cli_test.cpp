@@ -15,6 +15,16 @@ TEST(CliTest, VersionPrints) {
   EXPECT_EQ(out.rfind("foggate ", 0), 0u) << out;
 }
 
+// jemalloc replaces glibc's malloc in the binary (gateway/CMakeLists.txt),
+// except in the sanitizer and fuzz builds, which bring their own.
+TEST(CliTest, BinaryLoadsJemallocUnlessSanitized) {
+  int code = -1;
+  const auto libs = run_command({"ldd", FOGGATE_BIN}, &code);
+  ASSERT_EQ(code, 0) << libs;
+  const bool jemalloc = libs.find("libjemalloc.so.2") != std::string::npos;
+  EXPECT_EQ(jemalloc, FOGGATE_WITH_JEMALLOC != 0) << libs;
+}
+
 TEST(CliTest, CheckListsEveryErrorWithItsPath) {
   TempDir dir;
   dir.write("bad.json", R"({

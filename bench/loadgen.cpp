@@ -256,6 +256,7 @@ void print_result(const Options& o, const Totals& t, Receiver::Report& r, double
   std::printf(" alerts=%llu alerts_expected=%llu alerts_unmatched=%llu", static_cast<ull>(r.alerts),
               static_cast<ull>(t.alert_sent), static_cast<ull>(r.alerts_unmatched));
   print_latency("lat", r.alert_latency);
+  print_latency("in", r.alert_inbound);
   if (!o.metrics_topic.empty()) print_gateway(r.samples, baseline, start_us, send_end_us);
   std::printf(" handler_errors=%llu connection_lost=%llu\n", static_cast<ull>(r.handler_errors),
               static_cast<ull>(r.connection_lost));

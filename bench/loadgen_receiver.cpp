@@ -63,11 +63,16 @@ void Receiver::on_alert(const std::string& payload, int64_t now) {
   alerts_.fetch_add(1, std::memory_order_relaxed);
   auto doc = protocols::parse_json(payload);
   std::optional<uint32_t> device, seq;
+  std::optional<int64_t> inbound_ms;
   if (doc) {
     const auto* d = doc->find("device");
     const auto* v = doc->find("value");
     if (d != nullptr && d->is_string()) device = device_index(d->as_string());
     if (v != nullptr && v->is_number()) seq = seq_of_alert_value(v->as_number());
+    const auto* sent_ms = doc->find("sensor_ts_ms");
+    const auto* received_ms = doc->find("received_ms");
+    if (sent_ms != nullptr && sent_ms->is_number() && received_ms != nullptr && received_ms->is_number())
+      inbound_ms = static_cast<int64_t>(received_ms->as_number() - sent_ms->as_number());
   }
   std::lock_guard lock(mu_);
   ++report_.alerts;
@@ -75,6 +80,7 @@ void Receiver::on_alert(const std::string& payload, int64_t now) {
   if (sent > 0) {
     report_.alert_latency.add(now - sent);
     report_.alert_log.emplace_back(sent, now - sent);
+    if (inbound_ms) report_.alert_inbound.add(*inbound_ms * 1000);
   } else {
     ++report_.alerts_unmatched;  // not ours (a certificate alert), or garbled
   }

@@ -58,6 +58,10 @@ class Receiver final : public mqtt::callback {
     LatencySet reading_latency;
     uint64_t alerts = 0, alerts_unmatched = 0;
     LatencySet alert_latency;
+    // The inbound share of alert_latency: from the reading's "ts" to
+    // foggate's "received_ms", both wall clocks of this host in ms, so
+    // whole milliseconds (µs values). The rest is foggate and the alert's hop.
+    LatencySet alert_inbound;
     std::vector<GatewaySample> samples;
     uint64_t handler_errors = 0, connection_lost = 0;
   };

@@ -328,6 +328,9 @@ if want S6 && ! over_budget S6; then
       record "$sc" "offered msg/s (achieved by the publishers)" "${R[send_rate]}"
       record "$sc" "critical alert latency p50 ms" "$(calc "${R[lat_p50_us]} / 1000")"
       record "$sc" "critical alert latency p99 ms" "$(calc "${R[lat_p99_us]} / 1000")"
+      # Of that, the reading's way in: its "ts" to foggate's received_ms
+      # (wall clocks, whole ms): the broker's hop and foggate's socket.
+      record "$sc" "of it: reading sent → read by foggate, p99 ms" "$(calc "${R[in_p99_us]} / 1000")"
       record "$sc" "same readings via broker only, p50 ms" "$(calc "${R[rx_p50_us]} / 1000")"
       record "$sc" "same readings via broker only, p99 ms" "$(calc "${R[rx_p99_us]} / 1000")"
       record "$sc" "critical alerts received / expected" "$(calc "${R[alerts]} / ${R[alerts_expected]}")"

@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "fixture.h"
 #include "foggate/base/counter.h"
@@ -121,16 +122,19 @@ TEST(GatewayInProcessTest, ThreadsAreNamedAndTheBackgroundOnesYield) {
   auto started = gw.start();
   ASSERT_TRUE(started) << started.error().reason << ": " << started.error().detail;
 
+  const std::vector<std::string> named = {"worker-0", "worker-1", "alarms",   "mqtt-alerts",
+                                           "mqtt-ingest", "supervisor", "uplink", "alarm-store"};
   std::map<std::string, int> threads;
-  // The connection threads name themselves as they start.
-  ASSERT_TRUE(eventually([&] {
+  // Each thread names itself once it runs.
+  const bool all_named = eventually([&] {
     threads = threads_by_name();
-    return threads.count("mqtt-ingest") && threads.count("uplink") && threads.count("alarm-store");
-  }, 5s));
-  for (const char* name : {"worker-0", "worker-1", "alarms", "mqtt-alerts", "mqtt-ingest", "supervisor"}) {
-    ASSERT_TRUE(threads.count(name)) << name;
+    for (const auto& n : named)
+      if (!threads.count(n)) return false;
+    return true;
+  }, 5s);
+  ASSERT_TRUE(all_named);
+  for (const char* name : {"worker-0", "worker-1", "alarms", "mqtt-alerts", "mqtt-ingest", "supervisor"})
     EXPECT_EQ(threads[name], base) << name;
-  }
   EXPECT_EQ(threads["uplink"], base + 4);
   EXPECT_EQ(threads["alarm-store"], base + 4);
   gw.stop();

@@ -23,17 +23,21 @@ inline void name_this_thread(std::string_view name) {
 }
 
 // Raises the calling thread's nice value by `steps` (Linux sets it per
-// thread), so that when the cores are all busy the kernel runs the others
-// first. Raising needs no privilege; it cannot be undone without one. When
-// the kernel refuses, the thread keeps its priority and one warning says so.
+// thread; the kernel stops at 19), so that when the cores are all busy the
+// kernel runs the others first. Raising needs no privilege; it cannot be
+// undone without one, and threads this one starts inherit it. When the
+// kernel refuses (a seccomp filter without setpriority), the thread keeps
+// its priority and one warning says so.
 inline void lower_this_thread_priority(int steps) {
   if (steps <= 0) return;
   const auto tid = static_cast<id_t>(gettid());
   errno = 0;
   const int now = getpriority(PRIO_PROCESS, tid);
-  if (errno == 0 && setpriority(PRIO_PROCESS, tid, now + steps) == 0) return;
+  int err = errno;
+  if (err == 0 && setpriority(PRIO_PROCESS, tid, now + steps) == 0) return;
+  if (err == 0) err = errno;
   log::warn_once("gateway", "background_nice", "cannot lower a background thread's CPU priority; it runs as the others",
-                 {{"errno", std::to_string(errno)}});
+                 {{"errno", std::to_string(err)}});
 }
 
 }  // namespace foggate

@@ -14,8 +14,7 @@ AlarmWriter::~AlarmWriter() { stop(); }
 
 void AlarmWriter::start(int background_nice) {
   thread_ = std::jthread([this, background_nice] {
-    lower_this_thread_priority(background_nice);  // before the name: a thread seen by name has its priority
-    name_this_thread("alarm-store");
+    name_this_background_thread("alarm-store", background_nice);
     run();
   });
 }

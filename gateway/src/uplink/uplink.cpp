@@ -6,13 +6,13 @@
 #include <unordered_set>
 
 #include "foggate/base/log.h"
+#include "foggate/base/this_thread.h"
 #include "foggate/protocols/mqtt_client.h"
 #include "foggate/protocols/uplink_codec.h"
 #include "foggate/routing/batcher.h"
 #include "foggate/routing/share_picker.h"
 #include "foggate/routing/token_bucket.h"
 #include "foggate/storage/spool.h"
-#include "foggate/base/this_thread.h"
 #include "config/secrets.h"
 #include "uplink/uplink_degrade.h"
 #include "uplink/uplink_report.h"
@@ -43,8 +43,8 @@ constexpr int64_t kExpireEveryMs = 10'000;
 
 struct Uplink::Impl {
   Impl(const Config& c, const Clock& clk)
-      : cfg(c.uplink), gateway_id(c.gateway.id), data_dir(c.gateway.data_dir), background_nice(c.gateway.background_nice),
-        clock(clk),
+      : cfg(c.uplink), gateway_id(c.gateway.id), data_dir(c.gateway.data_dir),
+        background_nice(c.gateway.background_nice), clock(clk),
         inbox_capacity(c.uplink.inbox_capacity), batcher(c.uplink.batch),
         bucket(std::make_unique<routing::TokenBucket>(c.uplink.bytes_per_s, c.uplink.burst_bytes, clk)),
         share(c.uplink.min_share, clk), degrade(c.uplink.degrade, c.ingest.payload.timestamp_field, stats, clk) {}
@@ -278,8 +278,7 @@ struct Uplink::Impl {
   }
 
   void run() {
-    lower_this_thread_priority(background_nice);  // before the name: a thread seen by name has its priority
-    name_this_thread("uplink");
+    name_this_background_thread("uplink", background_nice);
     std::deque<Item> items;
     std::vector<int64_t> acks, nacks;
     std::vector<routing::SealedBatch> sealed;

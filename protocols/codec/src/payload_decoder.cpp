@@ -52,10 +52,11 @@ class FieldCollector final : public JsonHandler {
     return true;
   }
   bool begin_object() override {
+    const bool top_level = !started_;
     if (!start(true)) return false;
     if (skipping_ > 0) {
       ++skipping_;
-    } else if (depth_++ > 0) {
+    } else if (!top_level) {
       prefix_.push_back(name_.size());  // a nested object's members are named "outer.inner"
     }
     return true;
@@ -63,7 +64,7 @@ class FieldCollector final : public JsonHandler {
   bool end_object() override {
     if (skipping_ > 0) {
       --skipping_;
-    } else if (--depth_ > 0) {
+    } else if (!prefix_.empty()) {  // empty: the top-level object closes
       prefix_.pop_back();
     }
     return true;
@@ -109,7 +110,6 @@ class FieldCollector final : public JsonHandler {
   std::vector<Field>& fields_;
   bool started_ = false;
   std::size_t skipping_ = 0;         // open arrays (and anything within them)
-  std::size_t depth_ = 0;            // open objects outside arrays
   // Per open nested object (not the top level, so a flat payload allocates
   // nothing here): the length of its members' name prefix.
   std::vector<std::size_t> prefix_;

@@ -40,4 +40,11 @@ inline void lower_this_thread_priority(int steps) {
                  {{"errno", std::to_string(err)}});
 }
 
+// A thread whose work can wait: lowered first, then named, so that a
+// thread found by its name already has its priority.
+inline void name_this_background_thread(std::string_view name, int nice_steps) {
+  lower_this_thread_priority(nice_steps);
+  name_this_thread(name);
+}
+
 }  // namespace foggate

@@ -34,6 +34,9 @@
 #            then the same link with no traffic (at most 20 simulated min) until
 #            what was held is upstream
 #   startup  launch to retained "online" on foggate/<id>/status
+# For a probe of S6 alone: S6_RATE=<msg/s> fixes its QoS 0 load (no S1
+# search), S6_VARIANTS='no lane' (':'-separated) picks its variants, each
+# run --quick or three times.
 # Every process it starts is stopped by PID; only 127.0.0.1, free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -285,7 +288,9 @@ if want S6 && ! over_budget S6; then
   log "S6: overload, 1% critical"
   # 2x what S1 sustained at QoS 0 (a short overloaded probe when S1 did not run).
   s1=$(median_of "S1 QoS 0" "max msg/s kept up with")
-  if [ "$s1" = 0 ]; then
+  if [ -n "${S6_RATE:-}" ]; then
+    s1=$(( S6_RATE / 2 ))
+  elif [ "$s1" = 0 ]; then
     trial foggate 0 80000 "$PROBE_S" --drain-seconds 2
     s1=$(round_down "$(calc "$THROUGHPUT * 0.85")")
   fi
@@ -303,13 +308,14 @@ if want S6 && ! over_budget S6; then
   # foggate's queues and the broker, none may be lost.
   s1q1=$(median_of "S1 QoS 1" "max msg/s kept up with")
   [ "$s1q1" = 0 ] && s1q1=$(round_down "$(calc "$s1 / 2")")
-  for variant in lane "no lane" "QoS 1, lane"; do
+  IFS=: read -r -a variants <<< "${S6_VARIANTS:-lane:no lane:QoS 1, lane}"
+  for variant in "${variants[@]}"; do
     qos=0
     vrate=$rate
     if [ "$variant" = "QoS 1, lane" ]; then qos=1; vrate=$(round_down "$(calc "$s1q1 * 2")"); fi
     sc="S6 2 x S1 = $vrate msg/s QoS $qos, 1% critical, ${variant#QoS 1, }"
     runs=$RUNS
-    if [ "$variant" = "no lane" ]; then runs=1; fi   # the before picture, once
+    if [ "$variant" = "no lane" ] && [ -z "${S6_VARIANTS:-}" ]; then runs=1; fi   # the before picture, once
     for i in $(seq "$runs"); do
       over_budget "S6 $variant run $i" && break
       start_broker site

@@ -355,7 +355,13 @@ TEST_F(CoapServerTest, OtherPathsAnswer404) {
   EXPECT_EQ(code_of(post("/other", {"-e", "1"})), "4.04");
   EXPECT_EQ(code_of(post("/sensors", {"-e", "1"})), "4.04");
   EXPECT_EQ(code_of(post("/sensors/a/b/c", {"-e", "1"})), "4.04");
-  ASSERT_TRUE(eventually([&] { return stats_->not_found.value() == 3; }, 5s, 1ms));
+  // At least three: on a loaded machine a client may retransmit its CON
+  // request before our ACK reaches it, and libcoap hands the copy to the
+  // handler again (it keeps no duplicate cache for us). What must hold is
+  // that every request counted was a 4.04.
+  ASSERT_TRUE(eventually([&] { return stats_->not_found.value() >= 3; }, 5s, 1ms))
+      << "not_found " << stats_->not_found.value();
+  EXPECT_EQ(stats_->requests.value(), stats_->not_found.value());
   EXPECT_TRUE(seen().empty());
   expect_counts_add_up();
 }

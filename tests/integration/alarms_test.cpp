@@ -247,6 +247,10 @@ TEST_F(AlarmsTest, MalformedCommandsAreCountedAndChangeNothing) {
   p.subscribe("foggate/gw1/metrics", 0);
   reading(p, "d1", R"({"t":60})");
   ASSERT_TRUE(wait_doc(p, kAlarms + "d1/overheat", {"active-unacknowledged"})) << gw.log();
+  // The retained command comes with foggate's subscription to the commands:
+  // once it is counted, the commands below reach it (an alarm document can
+  // be out before that subscription is; once in CI at -j6 "not json" was).
+  ASSERT_EQ(gw.wait_metric(p, "alarm_commands_refused_total{reason=retained}", 1), 1) << gw.log();
   p.publish(kAlarms + "d1/overheat/ack", "not json");
   p.publish(kAlarms + "d1/overheat/ack", "{\"comment\":\"who?\"}");
   p.publish(kAlarms + "d1/overheat/ack", "{\"comment\":\"who?\"}");
@@ -254,7 +258,6 @@ TEST_F(AlarmsTest, MalformedCommandsAreCountedAndChangeNothing) {
   p.publish(kAlarms + "d1/overheat/mute", R"({"operator":"x"})");
   p.publish(kAlarms + "d9/overheat/ack", R"({"operator":"x"})");
   EXPECT_EQ(gw.wait_metric(p, "alarm_commands_refused_total{reason=bad_operator}", 2), 2) << gw.log();
-  EXPECT_EQ(gw.wait_metric(p, "alarm_commands_refused_total{reason=retained}", 1), 1);
   EXPECT_EQ(gw.metric(p, "alarm_commands_refused_total{reason=bad_json}"), 1);
   EXPECT_EQ(gw.metric(p, "alarm_commands_refused_total{reason=bad_duration}"), 1);
   EXPECT_EQ(gw.metric(p, "alarm_commands_refused_total{reason=unknown_command}"), 1);

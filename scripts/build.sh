@@ -7,8 +7,8 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${FOGGATE_BUILD_DIR:-build}
 # -g1: line tables only (backtraces and gdb still name file and line). Full
 # debug information made every file compile a third slower, which a fresh
-# CI machine pays on each of its builds; scripts/bench.sh builds with -g for
-# profiles.
+# CI machine pays on each of its builds. A directory that scripts/bench.sh
+# configures itself (FOGGATE_BUILD_DIR=build-bench) keeps -g for profiles.
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG" "$@" >/dev/null

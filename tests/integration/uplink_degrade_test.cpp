@@ -69,7 +69,10 @@ class UplinkDegradeTest : public ::testing::Test {
 
   gateway::Config config(uint64_t bytes_per_s) {
     auto c = gateway::parse_config(
-        R"({"gateway":{"id":"gw1","data_dir":")" + dir_.file("data") + R"("},)"
+        // background_nice 0: the uplink thread runs in this test process,
+        // and a niced thread behind a parallel ctest run misses the
+        // simulated clock's steps.
+        R"({"gateway":{"id":"gw1","background_nice":0,"data_dir":")" + dir_.file("data") + R"("},)"
         R"("broker":{"uris":["tcp://127.0.0.1:1"]},"ingest":{"coap":{"enabled":false}},)"
         R"("uplink":{"uris":[")" + upstream_.uri() + R"("],"commit_interval_ms":100,)"
         R"("batch":{"high":{"max_bytes":1024},"normal":{"max_bytes":1024},"low":{"max_bytes":1024}},)"
@@ -81,7 +84,11 @@ class UplinkDegradeTest : public ::testing::Test {
 
   // Jumps past a commit tick and waits until everything forwarded is durable.
   // (Readings in an open summary window are not durable until it closes.)
+  // The uplink thread must have taken the whole inbox before the jump: a
+  // tick seals only what that turn holds, and the frozen clock brings no
+  // second tick for readings still in the inbox.
   void commit(gateway::Uplink& u) {
+    ASSERT_TRUE(eventually([&] { return sample(u, "uplink_inbox_depth") == 0; }, 10s));
     clock_.jump_ms(150);
     ASSERT_TRUE(eventually([&] {
       return sample(u, "uplink_inbox_depth") == 0 &&

@@ -297,13 +297,13 @@ struct Uplink::Impl {
         wake.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(wait, 1)),
                       [&] { return stopping || next_cfg || !inbox.empty() || !acked.empty() || !nacked.empty(); });
         items.swap(inbox);  // O(1) under the lock: workers and acks are not held up
+        stats.inbox_depth.set(0);  // under the lock, or it could hide a newer push
         acks.swap(acked);
         nacks.swap(nacked);
         stop = stopping;
         reconfig.swap(next_cfg);
       }
       if (reconfig) apply(std::move(*reconfig));
-      stats.inbox_depth.set(0);
       const int64_t now = clock.mono_ms();
       degrade.update(now, *spool, cfg, sealed);
       for (auto& it : items) {

@@ -156,6 +156,26 @@ struct Totals {
   uint64_t sent = 0, failed = 0, alert_sent = 0, bytes = 0;
 };
 
+// The publishers' progress (system clock ms, messages sent by then), taken
+// each millisecond while they send. A metrics document says when foggate
+// read its counters (time_ms); what had been sent by that moment less what
+// foggate had received is how far behind it was then. The count on
+// arrival would add the document's own trip through the busy broker.
+class SentSeries {
+ public:
+  void add(int64_t wall_ms, uint64_t sent) { points_.emplace_back(wall_ms, sent); }
+  // Sent by wall_ms (the last point at or before it); `total` after the last.
+  uint64_t at(int64_t wall_ms, uint64_t total) const {
+    if (points_.empty() || wall_ms > points_.back().first) return total;
+    auto it = std::upper_bound(points_.begin(), points_.end(), wall_ms,
+                               [](int64_t t, const auto& p) { return t < p.first; });
+    return it == points_.begin() ? 0 : std::prev(it)->second;
+  }
+
+ private:
+  std::vector<std::pair<int64_t, uint64_t>> points_;
+};
+
 // The receiving connection's subscriptions, in order: readings, alerts, metrics.
 void subscriptions(const Options& o, std::vector<std::string>& filters, std::vector<int>& qos) {
   if (!o.count_filter.empty()) filters.push_back(o.count_filter), qos.push_back(o.qos);
@@ -213,13 +233,20 @@ void connect_all(const Options& o, Receiver& receiver, SendTable& table, std::at
 // (counters less the first document's), its receive rate over the sending
 // window (the first second left out: connections warm up), the most it fell
 // behind the publishers, its deepest queues.
-void print_gateway(const std::vector<GatewaySample>& samples, double baseline, int64_t start_us, int64_t send_end_us) {
-  double rate = 0, backlog_max = 0, depth_max = 0;
+void print_gateway(const std::vector<GatewaySample>& samples, const SentSeries& sent, uint64_t sent_total,
+                   double baseline, int64_t start_us, int64_t send_end_us) {
+  double rate = 0, backlog_max = 0, backlog_seen_max = 0, depth_max = 0;
+  int64_t doc_delay_max_ms = 0;
   const GatewaySample* first = nullptr;
   const GatewaySample* last_in_window = nullptr;
   for (const auto& s : samples) {
     if (s.t_us > send_end_us) continue;
-    backlog_max = std::max(backlog_max, static_cast<double>(s.sent_then) - (s.received - baseline));
+    const double received = s.received - baseline;
+    backlog_seen_max = std::max(backlog_seen_max, static_cast<double>(s.sent_then) - received);
+    const double sent_when_taken =
+        s.taken_wall_ms > 0 ? static_cast<double>(sent.at(s.taken_wall_ms, sent_total)) : static_cast<double>(s.sent_then);
+    backlog_max = std::max(backlog_max, sent_when_taken - received);
+    if (s.taken_wall_ms > 0) doc_delay_max_ms = std::max(doc_delay_max_ms, s.arrived_wall_ms - s.taken_wall_ms);
     depth_max = std::max(depth_max, s.queue_depth);
     if (s.t_us >= start_us + 1'000'000) {
       if (first == nullptr) first = &s;
@@ -229,17 +256,19 @@ void print_gateway(const std::vector<GatewaySample>& samples, double baseline, i
   if (first != nullptr && last_in_window != first)
     rate = (last_in_window->received - first->received) / (static_cast<double>(last_in_window->t_us - first->t_us) / 1e6);
   const GatewaySample last = samples.empty() ? GatewaySample{} : samples.back();
-  std::printf(" fg_samples=%zu fg_received=%.0f fg_rate=%.0f fg_backlog_max=%.0f fg_queue_max=%.0f fg_queue_end=%.0f"
+  std::printf(" fg_samples=%zu fg_received=%.0f fg_rate=%.0f fg_backlog_max=%.0f fg_backlog_on_arrival_max=%.0f"
+              " fg_metrics_delay_max_ms=%lld fg_queue_max=%.0f fg_queue_end=%.0f"
               " fg_shed=%.0f fg_alerts_failed=%.0f fg_up_msgs=%.0f fg_up_bytes=%.0f fg_rss=%.0f",
-              samples.size(), last.received - baseline, rate, backlog_max, depth_max, last.queue_depth, last.shed,
+              samples.size(), last.received - baseline, rate, backlog_max, backlog_seen_max,
+              static_cast<long long>(doc_delay_max_ms), depth_max, last.queue_depth, last.shed,
               last.alerts_failed, last.uplink_messages, last.uplink_bytes, last.rss_bytes);
   std::fprintf(stderr, "loadgen: foggate received %.0f, %.0f msg/s while loaded, fell behind by at most %.0f\n",
                last.received - baseline, rate, backlog_max);
 }
 
 // The RESULT line (stdout) and a summary (stderr). -1: not measured.
-void print_result(const Options& o, const Totals& t, Receiver::Report& r, double baseline, int64_t start_us,
-                  int64_t send_end_us, uint64_t expected_readings) {
+void print_result(const Options& o, const Totals& t, Receiver::Report& r, const SentSeries& sent, double baseline,
+                  int64_t start_us, int64_t send_end_us, uint64_t expected_readings) {
   using ull = unsigned long long;
   const double send_s = static_cast<double>(send_end_us - start_us) / 1e6;
   const bool counting = !o.count_filter.empty() || o.count_alert_devices;
@@ -257,7 +286,7 @@ void print_result(const Options& o, const Totals& t, Receiver::Report& r, double
               static_cast<ull>(t.alert_sent), static_cast<ull>(r.alerts_unmatched));
   print_latency("lat", r.alert_latency);
   print_latency("in", r.alert_inbound);
-  if (!o.metrics_topic.empty()) print_gateway(r.samples, baseline, start_us, send_end_us);
+  if (!o.metrics_topic.empty()) print_gateway(r.samples, sent, t.sent, baseline, start_us, send_end_us);
   std::printf(" handler_errors=%llu connection_lost=%llu\n", static_cast<ull>(r.handler_errors),
               static_cast<ull>(r.connection_lost));
   std::fflush(stdout);
@@ -312,16 +341,23 @@ int main(int argc, char** argv) {
 
   const auto start = Steady::now() + std::chrono::milliseconds(100);
   const auto end = start + std::chrono::microseconds(static_cast<int64_t>(o.seconds * 1e6));
+  SentSeries sent_series;
   {
+    std::atomic<std::size_t> running{pubs.size()};
     std::vector<std::jthread> threads;
     for (auto& p : pubs)
-      threads.emplace_back([&p, start, end] {
+      threads.emplace_back([&p, &running, start, end] {
         try {
           p->run(start, end);
         } catch (const std::exception& e) {  // out of memory: report, do not abort the run
           std::fprintf(stderr, "foggate-loadgen: publisher stopped: %s\n", e.what());
         }
+        running.fetch_sub(1);
       });
+    while (running.load() > 0) {
+      sent_series.add(wall_now_ms(), sent_total.load(std::memory_order_relaxed));
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   const auto send_end = Steady::now();
   Totals t;
@@ -360,6 +396,6 @@ int main(int argc, char** argv) {
       std::fclose(f);
     }
   }
-  print_result(o, t, report, baseline, to_us(start), to_us(send_end), expected_readings);
+  print_result(o, t, report, sent_series, baseline, to_us(start), to_us(send_end), expected_readings);
   return 0;
 }

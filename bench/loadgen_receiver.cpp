@@ -13,6 +13,11 @@ int64_t now_us() {
       .count();
 }
 
+int64_t wall_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 Receiver::Receiver(Format format, uint32_t devices, const SendTable& sent_at, const std::atomic<uint64_t>& sent)
     : format_(format), sent_at_(sent_at), sent_(sent), seqs_(devices) {}
 
@@ -93,7 +98,10 @@ void Receiver::on_metrics(const std::string& payload, int64_t now) {
   if (metrics == nullptr || !metrics->is_object()) return;
   GatewaySample s;
   s.t_us = now;
+  s.arrived_wall_ms = wall_now_ms();
   s.sent_then = sent_.load(std::memory_order_relaxed);
+  if (const auto* t = doc->find("time_ms"); t != nullptr && t->is_number())
+    s.taken_wall_ms = static_cast<int64_t>(t->as_number());
   for (const auto& [key, value] : metrics->members()) {
     if (!value.is_number()) continue;
     const std::string_view k = key;

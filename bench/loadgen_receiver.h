@@ -28,7 +28,9 @@ namespace foggate::bench {
 // many messages the load generator had sent by then.
 struct GatewaySample {
   int64_t t_us = 0;          // steady clock, arrival
-  uint64_t sent_then = 0;    // messages handed to the publishers by then
+  int64_t arrived_wall_ms = 0;  // system clock, arrival
+  int64_t taken_wall_ms = 0;    // the document's time_ms: when foggate read its counters
+  uint64_t sent_then = 0;    // messages handed to the publishers by arrival
   double received = 0;       // messages_received_total{source=mqtt}
   double queue_depth = 0;    // sum of queue_depth over the workers
   double shed = 0;           // tasks_shed_total + tasks_routed_total{action=shed}, all labels
@@ -83,5 +85,6 @@ class Receiver final : public mqtt::callback {
 };
 
 int64_t now_us();  // steady clock
+int64_t wall_now_ms();  // system clock, as foggate's time_ms
 
 }  // namespace foggate::bench

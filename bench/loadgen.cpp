@@ -235,14 +235,14 @@ void connect_all(const Options& o, Receiver& receiver, SendTable& table, std::at
 // behind the publishers, its deepest queues.
 void print_gateway(const std::vector<GatewaySample>& samples, const SentSeries& sent, uint64_t sent_total,
                    double baseline, int64_t start_us, int64_t send_end_us) {
-  double rate = 0, backlog_max = 0, backlog_seen_max = 0, depth_max = 0;
+  double rate = 0, backlog_max = 0, backlog_on_arrival_max = 0, depth_max = 0;
   int64_t doc_delay_max_ms = 0;
   const GatewaySample* first = nullptr;
   const GatewaySample* last_in_window = nullptr;
   for (const auto& s : samples) {
     if (s.t_us > send_end_us) continue;
     const double received = s.received - baseline;
-    backlog_seen_max = std::max(backlog_seen_max, static_cast<double>(s.sent_then) - received);
+    backlog_on_arrival_max = std::max(backlog_on_arrival_max, static_cast<double>(s.sent_then) - received);
     const double sent_when_taken =
         s.taken_wall_ms > 0 ? static_cast<double>(sent.at(s.taken_wall_ms, sent_total)) : static_cast<double>(s.sent_then);
     backlog_max = std::max(backlog_max, sent_when_taken - received);
@@ -259,7 +259,7 @@ void print_gateway(const std::vector<GatewaySample>& samples, const SentSeries& 
   std::printf(" fg_samples=%zu fg_received=%.0f fg_rate=%.0f fg_backlog_max=%.0f fg_backlog_on_arrival_max=%.0f"
               " fg_metrics_delay_max_ms=%lld fg_queue_max=%.0f fg_queue_end=%.0f"
               " fg_shed=%.0f fg_alerts_failed=%.0f fg_up_msgs=%.0f fg_up_bytes=%.0f fg_rss=%.0f",
-              samples.size(), last.received - baseline, rate, backlog_max, backlog_seen_max,
+              samples.size(), last.received - baseline, rate, backlog_max, backlog_on_arrival_max,
               static_cast<long long>(doc_delay_max_ms), depth_max, last.queue_depth, last.shed,
               last.alerts_failed, last.uplink_messages, last.uplink_bytes, last.rss_bytes);
   std::fprintf(stderr, "loadgen: foggate received %.0f, %.0f msg/s while loaded, fell behind by at most %.0f\n",

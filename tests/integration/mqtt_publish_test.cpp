@@ -2,8 +2,11 @@
 // gateway's alerts leave (a connection with no subscriptions). Messages
 // arrive at both QoS and both protocol versions; what is published while
 // the broker is away waits and goes out after the reconnect; a QoS 1
-// publish the broker never read is sent again after it restarts.
+// publish the broker never read is sent again after it restarts; threads
+// that publish at once share one TLS session without corrupting it.
 #include "foggate/protocols/mqtt_ingest_connection.h"
+
+#include <thread>
 
 #include "fixture.h"
 
@@ -128,6 +131,59 @@ TEST_F(MqttPublishTest, StopWritesWhatIsQueuedOrCountsIt) {
   ASSERT_TRUE(conn_->publish("alerts/never", "x", 1, true));
   conn_->stop(0);
   EXPECT_EQ(metric("mqtt_publish_discarded_total"), 1);
+}
+
+// Publishing threads write to the socket themselves while the connection's
+// thread waits (one wake-up fewer per alert). Over TLS, two threads in one
+// mbedTLS session at once would corrupt its records and the broker would
+// drop the connection: four threads publishing at once, while PUBACKs come
+// back, must lose no connection and no message, and keep each thread's order.
+TEST(MqttPublishTlsTest, ThreadsPublishingAtOnceShareOneTlsSession) {
+  constexpr int kThreads = 4;
+  constexpr int kEach = 300;
+  TempDir dir;
+  Mosquitto site(dir, {.extra_listener = tls_listener_conf() + "\nallow_anonymous true"});
+  Probe sub(site.uri());
+  sub.subscribe("alerts/#");
+  MqttIngestOptions options;
+  options.uris = {"ssl://localhost:" + std::to_string(site.extra_port())};
+  options.client_id = "alerts-tls-under-test";
+  options.tls.ca_file = pki("ca.crt");
+  options.max_outbox = kThreads * kEach;
+  MqttIngestConnection conn(options);
+  ASSERT_TRUE(conn.start().has_value());
+  ASSERT_TRUE(eventually([&] { return conn.connected(); }, 10s)) << conn.last_error();
+
+  // With the connection idle, a publish is written by its caller (a
+  // connection thread waking at that instant for its keepalive may take
+  // one; a few tries rule that out).
+  int tries = 0;
+  while (connection_metric(conn, "mqtt_publish_caller_writes_total") == 0 && tries < 10) {
+    ASSERT_TRUE(conn.publish("alerts/first", std::to_string(tries), 1, false));
+    ++tries;
+    ASSERT_TRUE(eventually([&] { return connection_metric(conn, "mqtt_outbox") == 0; }, 10s));
+  }
+  EXPECT_EQ(connection_metric(conn, "mqtt_publish_caller_writes_total"), 1) << "after " << tries << " publishes";
+
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&conn, t] {
+      for (int i = 0; i < kEach; ++i)
+        (void)conn.publish("alerts/t" + std::to_string(t), std::to_string(i), 1 - i % 2, false);
+    });
+  for (auto& th : threads) th.join();
+  ASSERT_TRUE(sub.wait_count("alerts/#", static_cast<std::size_t>(tries + kThreads * kEach), 30s))
+      << sub.messages("alerts/#").size() << " arrived; " << conn.last_error();
+  EXPECT_EQ(connection_metric(conn, "mqtt_publish_refused_total"), 0);
+  EXPECT_EQ(connection_metric(conn, "mqtt_connection_lost_total"), 0) << conn.last_error();
+  EXPECT_EQ(connection_metric(conn, "mqtt_connects_total"), 1);
+  for (int t = 0; t < kThreads; ++t) {
+    const auto got = sub.messages("alerts/t" + std::to_string(t));
+    ASSERT_EQ(got.size(), static_cast<std::size_t>(kEach)) << "thread " << t;
+    for (int i = 0; i < kEach; ++i) ASSERT_EQ(got[i].payload, std::to_string(i)) << "thread " << t;
+  }
+  EXPECT_TRUE(eventually([&] { return connection_metric(conn, "mqtt_outbox") == 0; }, 10s));
+  conn.stop();
 }
 
 }  // namespace

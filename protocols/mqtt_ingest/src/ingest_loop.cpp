@@ -88,7 +88,9 @@ bool MqttIngestConnection::Impl::session() {
     if (offering_again && !paused) timeout = kOfferAgainMs;
     if (stopping) timeout = std::min(timeout, 10);
     if (reading && transport->has_buffered_input()) timeout = 0;
+    io_held.unlock();  // a publish() may write meanwhile (write_now)
     const int n = ::poll(fds, 2, timeout);
+    io_held.lock();
     if (n < 0 && errno != EINTR) {
       lose(Error::transient("mqtt_io", "poll failed"), false);
       return false;
@@ -134,7 +136,9 @@ void MqttIngestConnection::Impl::coalesce() {
   if (opt.read_coalesce_us <= 0 || last_read == 0 || last_read >= kReadChunk || stopping) return;
   if (transport->has_buffered_input()) return;  // TLS: records already decrypted wait
   timespec wait{0, static_cast<long>(opt.read_coalesce_us) * 1000};
+  io_held.unlock();
   (void)clock_nanosleep(CLOCK_MONOTONIC, 0, &wait, nullptr);
+  io_held.lock();
 }
 
 // Reads one chunk (unless a refused message is being offered again) and
@@ -299,6 +303,23 @@ Result<bool> MqttIngestConnection::Impl::deliver(const PacketView& p) {
 void MqttIngestConnection::Impl::drain_outbox() {
   if (!outbox.has_queued()) return;
   stats.published.add(outbox.drain(version, broker_receive_maximum, [this] { return next_packet_id(); }, out));
+}
+
+// publish(), on its caller's thread: while the connection's thread waits,
+// the caller writes what is queued itself, sparing an alert the wake-up of
+// that thread on its way to the broker. False when the connection's thread
+// has to do it: it is busy (holds io_mu), not connected, stopping, or the
+// socket did not take everything (the thread then writes the rest when it
+// can, or meets the write's error and reconnects).
+bool MqttIngestConnection::Impl::write_now() {
+  if (driving_thread == this) return false;  // from its own handler: it holds io_mu
+  std::unique_lock io(io_mu, std::try_to_lock);
+  if (!io.owns_lock() || !connected || stopping || !out.empty()) return false;
+  drain_outbox();
+  auto r = flush();
+  if (!r || !out.empty()) return false;
+  stats.caller_writes.add();
+  return true;
 }
 
 // Turns released receipts into PUBACKs, in arrival order.

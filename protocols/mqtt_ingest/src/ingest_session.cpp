@@ -19,6 +19,8 @@ const char* version_name(MqttVersion v) { return v == MqttVersion::kV5 ? "5" : "
 }  // namespace
 
 void MqttIngestConnection::Impl::run() {
+  driving_thread = this;
+  io_held = std::unique_lock(io_mu);  // let go of only while session() waits
   while (!stopping) {
     if (connect_once()) {
       const bool clean_stop = session();
@@ -45,6 +47,7 @@ void MqttIngestConnection::Impl::run() {
     log::warn("mqtt-ingest", "stopped with publishes never written (not connected)",
               {{"client_id", opt.client_id}, {"count", std::to_string(lost)}});
   }
+  io_held.unlock();
 }
 
 void MqttIngestConnection::Impl::fail(std::string why) {

@@ -1,7 +1,9 @@
 // The state and loop behind MqttIngestConnection (its Impl): connect,
 // CONNECT/CONNACK, subscriptions, the read-parse-deliver loop, PUBACKs and
-// keepalive. Everything here not marked "shared" belongs to the
-// connection's thread. Private to mqtt_ingest.
+// keepalive. Everything here not marked "shared" belongs to whoever holds
+// io_mu: the connection's thread, which lets go of it only while it waits
+// (poll, read coalescing), or a publish() that writes at once meanwhile
+// (write_now). Private to mqtt_ingest.
 #pragma once
 
 #include <atomic>
@@ -43,9 +45,11 @@ struct MqttIngestConnection::Impl {
   bool credentials_changed = false;      // guarded by mu
   std::string last_error;                // guarded by mu
   std::string farewell;                  // guarded by mu
+  std::mutex io_mu;  // the socket and everything below; see the top of this file
   std::jthread thread;
 
-  // ---- The connection's thread only ----
+  // ---- Whoever holds io_mu ----
+  std::unique_lock<std::mutex> io_held;  // the connection thread's hold on io_mu
   ReconnectBackoff backoff;
   MqttVersion version;      // what this connection speaks (5, or 3.1.1 after a refusal)
   std::size_t uri_index = 0;
@@ -81,6 +85,7 @@ struct MqttIngestConnection::Impl {
   Result<void> skip_oversized(const PacketView& p);
   void collect_acks();
   void drain_outbox();
+  bool write_now();
   void coalesce();
   Result<void> flush();
   void sync_subscriptions();
@@ -89,5 +94,8 @@ struct MqttIngestConnection::Impl {
   uint16_t next_packet_id();
   void sent_now() { last_sent_ms = steady_ms(); }
 };
+
+// The connection whose thread is the calling one (set by run()), if any.
+inline thread_local const void* driving_thread = nullptr;
 
 }  // namespace foggate::protocols

@@ -63,7 +63,7 @@ Result<void> MqttIngestConnection::publish(const std::string& topic, std::string
     return unexpected(Error::transient("mqtt_publish", m.stopping ? "the connection is stopping"
                                                                   : "the outbox is full (max_outbox)"));
   }
-  m.book->wake();
+  if (!m.write_now()) m.book->wake();
   return {};
 }
 
@@ -118,6 +118,7 @@ void MqttIngestConnection::collect(MetricSink& out, const std::string& role) con
   add("mqtt_bytes_read_total", static_cast<double>(s.bytes_read.value()));
   add("mqtt_reads_total", static_cast<double>(s.reads.value()));
   add("mqtt_published_total", static_cast<double>(s.published.value()));
+  add("mqtt_publish_caller_writes_total", static_cast<double>(s.caller_writes.value()));
   add("mqtt_publish_refused_total", static_cast<double>(s.publish_refused.value()));
   add("mqtt_publish_rejected_total", static_cast<double>(s.publish_rejected.value()));
   add("mqtt_publish_discarded_total", static_cast<double>(s.publish_discarded.value()));

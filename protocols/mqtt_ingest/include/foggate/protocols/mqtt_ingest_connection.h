@@ -37,9 +37,13 @@
 //   ready handler; at stop() a farewell document takes its place just
 //   before the DISCONNECT. Status and readiness thus ride the connection
 //   they describe, with no second client to wait for.
-// - publish() (any thread): the message joins a bounded outbox and the
-//   connection's thread is woken to write it, several per write when they
-//   come together. QoS 1 messages are kept until their PUBACK and sent
+// - publish() (any thread): the message joins a bounded outbox. When the
+//   connection's thread is waiting, the caller writes the outbox to the
+//   socket itself, sparing the message a thread's wake-up (an alert's
+//   latency); otherwise the connection's thread is woken to write it,
+//   several per write when they come together. One lock (held by the
+//   connection's thread except while it waits) keeps the socket and its
+//   TLS context to one thread at a time. QoS 1 messages are kept until their PUBACK and sent
 //   again (DUP) after a reconnect; no more are in flight than the broker's
 //   Receive Maximum. While disconnected they wait, up to max_outbox;
 //   beyond that publish() refuses. At stop() what is queued is written
@@ -121,6 +125,7 @@ struct MqttIngestStats {
   Gauge unacknowledged;         // QoS 1 messages handed over, not yet acknowledged
   // publish():
   Counter published;            // written to the socket (a resend is not counted again)
+  Counter caller_writes;        // publish() calls that wrote on their caller's thread (see above)
   Counter publish_refused;      // refused by publish(): outbox full, or stopped
   Counter publish_rejected;     // refused by the broker (MQTT 5 PUBACK >= 0x80)
   Counter publish_discarded;    // still queued at stop with no connection to write them on

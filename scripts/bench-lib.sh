@@ -1,10 +1,28 @@
-# Functions of scripts/bench.sh (sourced by it, never run alone): the
+# Functions of scripts/bench.sh (sourced by it and bench/s2_ab.sh): the
 # processes it starts, the trial and the search for the most msg/s kept up
 # with, and how figures are recorded. They use bench.sh's globals (B,
-# LOADGEN, RUN, RESULTS, PIDS, RUNS, TCK and the scenario settings).
+# LOADGEN, RUNS, TCK and the scenario settings; RUN, RESULTS and PIDS from
+# open_run_dir).
 # shellcheck shell=bash
 
 log() { echo "bench: $*" >&2; }
+
+# RUN (a temp dir for logs and files), RESULTS and PIDS; at exit every
+# process started is killed and RUN removed (kept when the run failed).
+open_run_dir() {  # name
+  RUN=$(mktemp -d "/tmp/foggate-$1.XXXXXX")
+  RESULTS=$RUN/results.tsv
+  : > "$RESULTS"
+  PIDS=()
+  trap close_run_dir EXIT
+  trap 'exit 130' INT TERM
+}
+close_run_dir() {
+  local rc=$?
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ $rc -eq 0 ]; then rm -rf "$RUN"; else echo "bench: failed; logs in $RUN" >&2; fi
+}
 die() { log "$*"; exit 1; }
 calc() { awk "BEGIN { v = $1; printf \"%.6g\", v }"; }   # float arithmetic
 is_true() { [ "$(awk "BEGIN { print ($1) ? 1 : 0 }")" = 1 ]; }

@@ -76,21 +76,9 @@ cmake --build "$B" --target foggate foggate-loadgen foggate-upcount foggate-coap
 LOADGEN=$B/bench/foggate-loadgen
 TCK=$(getconf CLK_TCK)
 
-RUN=$(mktemp -d /tmp/foggate-bench.XXXXXX)
-RESULTS=$RUN/results.tsv
-: > "$RESULTS"
-PIDS=()
-cleanup() {
-  local rc=$?
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ $rc -eq 0 ]; then rm -rf "$RUN"; else echo "bench: failed; logs in $RUN" >&2; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # shellcheck source=scripts/bench-lib.sh
 . scripts/bench-lib.sh  # the working directory is the checkout (above)
+open_run_dir bench
 
 for _ in $(seq 6); do
   read -r b0 t0 < <(cpu_stat); sleep 1; read -r b1 t1 < <(cpu_stat)

@@ -2,7 +2,7 @@
 # Writes the seed corpus of the mqtt_packet fuzz target into
 # fuzz/corpus/mqtt_packet/. Each file: one byte choosing the chunk size
 # (1 + byte % 16), then what a broker might send. Lengths are counted in the
-# comments; the unit tests (tests/unit/protocols/mqtt_packet_test.cpp) hold
+# comments; the unit tests (tests/unit/protocols/mqtt_packet*_test.cpp) hold
 # the same layouts.
 set -euo pipefail
 OUT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/corpus/mqtt_packet"

@@ -1,6 +1,6 @@
 // Test-side helpers for the MQTT wire tests (mqtt_packet_test.cpp,
-// mqtt_encode_test.cpp): golden bytes written the way the OASIS specs
-// (MQTT 3.1.1 and 5.0) lay them out.
+// mqtt_packet_split_test.cpp, mqtt_encode_test.cpp): golden bytes written
+// the way the OASIS specs (MQTT 3.1.1 and 5.0) lay them out.
 #pragma once
 
 #include <gtest/gtest.h>

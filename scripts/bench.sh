@@ -35,8 +35,10 @@
 #            what was held is upstream
 #   startup  launch to retained "online" on foggate/<id>/status
 # For a probe of S6 alone: S6_RATE=<msg/s> fixes its QoS 0 load (no S1
-# search), S6_VARIANTS='no lane' (':'-separated) picks its variants, each
-# run --quick or three times.
+# search) and, when S1 did not run, its QoS 1 load at half that;
+# S6_VARIANTS='no lane' (':'-separated) picks its variants, each run
+# --quick or three times. To compare two builds' alert latency side by
+# side, bench/s2_ab.sh.
 # Every process it starts is stopped by PID; only 127.0.0.1, free ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -69,6 +69,7 @@ struct Gateway::Impl {
   std::unique_ptr<MqttIngress> mqtt;
   std::unique_ptr<CoapIngress> coap;
   std::unique_ptr<Presence> presence;
+  uint64_t site_credentials = 0;  // credentials_fingerprint() of the site connections' credentials
   std::unique_ptr<LoadSampler> load;
   std::unique_ptr<CertificateAlerts> certificates;
   GatewayMetrics metrics;
@@ -93,6 +94,7 @@ Result<void> Gateway::Impl::build() {
   // Before anything starts: a missing password file stops start-up cleanly.
   protocols::MqttOptions site;
   if (auto r = apply_credentials(cfg.broker, site); !r) return r;
+  site_credentials = credentials_fingerprint(site);
   live.store(std::make_shared<const Config>(cfg));
   if (auto r = uplink.start(cfg); !r) return r;
 
@@ -202,7 +204,11 @@ void Gateway::Impl::reload() {
   if (auto r = apply_credentials(cfg->broker, site); !r) {
     log::error("gateway", "reload: site broker credentials unusable; keeping the current ones",
                {{"detail", r.error().detail}});
+  } else if (const uint64_t now = credentials_fingerprint(site); now == site_credentials) {
+    // A reconnect would lose the QoS 0 readings the broker sends meanwhile.
+    log::info("gateway", "reload: site broker credentials unchanged; its connections are kept");
   } else {
+    site_credentials = now;
     publisher->renew_credentials(site.username, site.password, site.tls);
     alert_link->renew_credentials(site.username, site.password, site.tls);
     mqtt->renew_credentials(site);

@@ -1,6 +1,9 @@
 #include "config/secrets.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <functional>
+#include <iterator>
 #include <fstream>
 #include <sstream>
 
@@ -23,6 +26,23 @@ Result<std::string> resolve_password(const std::string& inline_value, const std:
     return std::string(v);
   }
   return inline_value;
+}
+
+uint64_t credentials_fingerprint(const protocols::MqttOptions& mo) {
+  std::string all = mo.username + '\0' + mo.password + '\0' + (mo.tls.verify_hostname ? "1" : "0");
+  for (const std::string* file : {&mo.tls.ca_file, &mo.tls.cert_file, &mo.tls.key_file}) {
+    all += '\0' + *file + '\0';
+    if (file->empty()) continue;
+    std::ifstream in(*file, std::ios::binary);
+    if (!in) {
+      all += "\1unreadable";
+      continue;
+    }
+    all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const uint64_t h = std::hash<std::string>{}(all);
+  std::fill(all.begin(), all.end(), '\0');  // it held the password and the key
+  return h;
 }
 
 }  // namespace foggate::gateway

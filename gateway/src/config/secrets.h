@@ -5,6 +5,7 @@
 // Values are never logged; errors name where the secret was looked for.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "foggate/base/result.h"
@@ -44,5 +45,11 @@ namespace foggate::gateway {
 // "hex:" followed by hex digits. Error reason "secret" naming the file and
 // line, never a key; duplicate identities and empty keys are errors.
 Result<std::vector<protocols::CoapPsk>> read_psk_file(const std::string& path);
+
+// What a connection's credentials are made of now: user name, password,
+// the TLS settings and the contents of the files they name, so that a file
+// replaced under the same name counts as a change (an unreadable one too).
+// For telling whether a reload changes anything; never logged or stored.
+uint64_t credentials_fingerprint(const protocols::MqttOptions& mo);
 
 }  // namespace foggate::gateway

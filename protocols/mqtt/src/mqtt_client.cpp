@@ -358,7 +358,11 @@ void MqttClient::renew_credentials(std::string username, std::string password, M
                {{"client_id", options_.client_id}, {"detail", r.error().detail}});
     return;
   }
-  if (!connected_) return;  // the next attempt uses them
+  if (!connected_) {  // the next attempt uses them, at once rather than after the backoff
+    failures_in_row_ = 0;
+    next_attempt_ms_ = 0;
+    return;
+  }
   try {
     paho_->client->disconnect(1000)->wait_for(2000);
   } catch (const std::exception& e) {

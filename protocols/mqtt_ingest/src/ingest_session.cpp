@@ -32,13 +32,18 @@ void MqttIngestConnection::Impl::run() {
       if (clean_stop) break;
     }
     if (stopping) break;
-    // Back off, waking early only to stop.
+    // Back off, waking early only to stop or to try new credentials.
     const int64_t until = steady_ms() + backoff.next_delay_ms();
     for (int64_t left; !stopping && (left = until - steady_ms()) > 0;) {
       pollfd p{book->wake_fd(), POLLIN, 0};
       (void)::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, 1000)));
       std::vector<uint64_t> ignored;
       book->take(ignored);  // clears the wake-up: receipts of the lost connection are counted abandoned
+      std::lock_guard lock(mu);
+      if (credentials_changed) {
+        backoff.reset();
+        break;
+      }
     }
   }
   // Stopped: what publish() queued and no connection took is counted.
@@ -52,8 +57,10 @@ void MqttIngestConnection::Impl::run() {
 
 void MqttIngestConnection::Impl::fail(std::string why) {
   stats.connect_failures.add();
-  if (backoff.failures_in_row() == 0)
+  if (!failure_told) {  // the first of a row, and the first with new credentials
+    failure_told = true;
     log::warn("mqtt-ingest", "cannot connect; will retry", {{"client_id", opt.client_id}, {"reason", why}});
+  }
   std::lock_guard lock(mu);
   last_error = std::move(why);
 }
@@ -74,6 +81,7 @@ bool MqttIngestConnection::Impl::connect_once() {
     username = opt.username;
     password = opt.password;
     tls = opt.tls;
+    if (credentials_changed) failure_told = false;
     credentials_changed = false;
   }
   const int timeout_ms = opt.connect_timeout_s * 1000;
@@ -186,6 +194,7 @@ bool MqttIngestConnection::Impl::connect_once() {
               {{"client_id", opt.client_id}, {"count", std::to_string(resent)}});
   stats.connects.add();
   connected = true;
+  failure_told = false;
   ready_told = false;
   awaiting_suback.clear();
   awaiting_unsuback.clear();

@@ -67,6 +67,7 @@ struct MqttIngestConnection::Impl {
   int keepalive_s = 0;          // ours, or the broker's Server Keep Alive (MQTT 5)
   uint16_t broker_receive_maximum = 65535;  // MQTT 5 CONNACK: our QoS 1 publishes it takes at once
   bool hold_backoff = false;    // the last connection ended in a protocol violation
+  bool failure_told = false;    // a failed connect was logged since the last success
   int64_t last_sent_ms = 0;
   int64_t ping_sent_ms = 0;  // 0: no PINGREQ outstanding
   uint64_t skip_bytes = 0;   // the rest of an oversized PUBLISH

@@ -43,6 +43,31 @@ TEST(SecretsTest, ErrorsNameTheSourceNeverAValue) {
   EXPECT_NE(e.error().detail.find("FOGGATE_SECRETS_UNSET"), std::string::npos);
 }
 
+// A reload renews a connection only when this changes: the password,
+// the user name, or what a TLS file holds (replaced under the same name).
+TEST(SecretsTest, FingerprintChangesWithThePasswordAndTheTlsFilesContents) {
+  const std::string ca = testing::TempDir() + "/foggate-fp-ca-" + std::to_string(getpid());
+  std::ofstream(ca) << "ca one";
+  protocols::MqttOptions mo;
+  mo.username = "gw";
+  mo.password = "pw";
+  mo.tls.ca_file = ca;
+  const uint64_t first = credentials_fingerprint(mo);
+  EXPECT_EQ(credentials_fingerprint(mo), first) << "nothing changed";
+
+  std::ofstream(ca) << "ca two";  // rotated in place
+  const uint64_t rotated = credentials_fingerprint(mo);
+  EXPECT_NE(rotated, first);
+
+  mo.password = "pw2";
+  EXPECT_NE(credentials_fingerprint(mo), rotated);
+  mo.password = "pw";
+  EXPECT_EQ(credentials_fingerprint(mo), rotated);
+
+  std::remove(ca.c_str());
+  EXPECT_NE(credentials_fingerprint(mo), rotated) << "an unreadable file is a change";
+}
+
 }  // namespace
 }  // namespace foggate::gateway
 

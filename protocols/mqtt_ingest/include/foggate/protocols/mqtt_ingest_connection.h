@@ -162,7 +162,8 @@ class MqttIngestConnection {
   // the current set: unsubscribed after the next connect, then forgotten.
   void forget_on_connect(std::vector<std::string> filters);
   // New user name, password and TLS settings: the connection is dropped
-  // and the next one uses them.
+  // and the next one uses them; while disconnected, it tries them at once
+  // instead of waiting out its backoff.
   void renew_credentials(std::string username, std::string password, MqttTls tls);
 
   // With options.presence: the document published in place of "online" at

@@ -42,7 +42,11 @@ class UplinkTlsTest : public ::testing::Test {
   Mosquitto site_{dir_};
 };
 
-TEST_F(UplinkTlsTest, MutualTlsDeliversBatches) {
+// Then SIGHUP with the same certificates keeps the uplink's connection: no
+// rebuilt client, no open batch sealed early. The batches after it go up
+// on the same connection (a rebuild would log "reconfigured" first: the
+// uplink thread applies a new section before anything else in its turn).
+TEST_F(UplinkTlsTest, MutualTlsDeliversBatchesAndAnUnchangedReloadKeepsTheConnection) {
   Mosquitto upstream(dir_, tls_broker("server"));
   Probe cloud(upstream.uri());
   cloud.subscribe("foggate/gw1/uplink/#");
@@ -51,8 +55,15 @@ TEST_F(UplinkTlsTest, MutualTlsDeliversBatches) {
   Probe site(site_.uri());
   site.subscribe("foggate/gw1/metrics", 0);
   publish_some(site, 5);
-  EXPECT_TRUE(cloud.wait_count("foggate/gw1/uplink/#", 1)) << gw.log();
+  ASSERT_TRUE(cloud.wait_count("foggate/gw1/uplink/#", 1)) << gw.log();
   EXPECT_EQ(gw.wait_metric(site, "uplink_connected", 1), 1);
+
+  const std::size_t before = cloud.messages("foggate/gw1/uplink/#").size();
+  gw.hangup();
+  ASSERT_TRUE(gw.log_shows("uplink credentials unchanged")) << gw.log();
+  publish_some(site, 5);
+  EXPECT_TRUE(cloud.wait_count("foggate/gw1/uplink/#", before + 1)) << gw.log();
+  EXPECT_EQ(gw.log().find("reconfigured"), std::string::npos) << gw.log();
 }
 
 TEST_F(UplinkTlsTest, ClientCertificateFromOtherCaIsRefusedSpoolKeepsDataUntilRotation) {

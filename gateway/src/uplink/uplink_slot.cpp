@@ -1,8 +1,19 @@
 #include "uplink/uplink_slot.h"
 
+#include "config/secrets.h"
 #include "foggate/base/log.h"
 
 namespace foggate::gateway {
+namespace {
+
+// 0 when the password cannot be resolved: a reload then always rebuilds.
+uint64_t fingerprint(const UplinkSection& s) {
+  protocols::MqttOptions mo;
+  if (!apply_credentials(s, mo)) return 0;
+  return credentials_fingerprint(mo);
+}
+
+}  // namespace
 
 bool UnconfiguredUplink::forward(std::shared_ptr<const Message>, Priority, uint32_t) {
   discarded_.add();
@@ -20,6 +31,7 @@ Result<void> UplinkSlot::start(const Config& cfg) {
   }
   auto u = std::make_shared<Uplink>(cfg, clock_);
   if (auto r = u->start(); !r) return r;
+  credentials_ = fingerprint(cfg.uplink);
   {
     std::lock_guard lock(mu_);
     uplink_ = u;
@@ -53,6 +65,7 @@ void UplinkSlot::use(std::shared_ptr<routing::ForwardSink> sink) {
 
 void UplinkSlot::apply(const Config& next) {
   const auto uplink = current();
+  credentials_ = fingerprint(next.uplink);
   if (uplink && next.uplink.enabled()) {
     uplink->reconfigure(next.uplink);
   } else if (!uplink && next.uplink.enabled()) {
@@ -77,7 +90,15 @@ void UplinkSlot::apply(const Config& next) {
 }
 
 void UplinkSlot::reload(const UplinkSection& section) {
-  if (auto u = current(); u && section.enabled()) u->reconfigure(section);
+  auto u = current();
+  if (!u || !section.enabled()) return;
+  const uint64_t now = fingerprint(section);
+  if (now != 0 && now == credentials_) {
+    log::info("uplink", "reload: uplink credentials unchanged; its connection and open batches are kept");
+    return;
+  }
+  credentials_ = now;
+  u->reconfigure(section);
 }
 
 void UplinkSlot::stop() {

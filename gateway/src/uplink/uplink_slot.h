@@ -52,7 +52,9 @@ class UplinkSlot {
 
   // A new uplink section: reconfigures, starts or stops the uplink.
   void apply(const Config& next);
-  // SIGHUP: the uplink rebuilds its client with re-read credentials.
+  // SIGHUP: the uplink rebuilds its client with re-read credentials, when
+  // they changed (credentials_fingerprint); otherwise its connection and
+  // open batches are kept.
   void reload(const UplinkSection& section);
   // Seals and commits what the workers forwarded.
   void stop();
@@ -71,6 +73,7 @@ class UplinkSlot {
   mutable std::mutex mu_;
   std::shared_ptr<Uplink> uplink_;              // guarded by mu_ for readers off the supervisor
   std::shared_ptr<routing::ForwardSink> sink_;  // guarded by mu_
+  uint64_t credentials_ = 0;  // fingerprint of what the uplink's client uses; 0: unknown
 };
 
 }  // namespace foggate::gateway

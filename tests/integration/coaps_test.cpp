@@ -79,8 +79,20 @@ TEST_F(CoapsTest, PlainCoapCanBeTurnedOff) {
   EXPECT_EQ(post("pump-1", "pump-1-secret", "/sensors/pump-1/temp"), "2.04");
 }
 
+// An unchanged key file keeps the endpoints as they are (a rebind would
+// lose what arrives meanwhile); a rotated one is served after a rebind.
 TEST_F(CoapsTest, SighupReadsTheKeyFileAgain) {
   start();
+  EXPECT_EQ(post("pump-1", "pump-1-secret", "/sensors/pump-1/temp"), "2.04");
+  gw_->hangup();
+  ASSERT_TRUE(gw_->log_shows("key file unchanged")) << gw_->log();
+  const auto listening = [&] {
+    const std::string log = gw_->log();
+    std::size_t n = 0;
+    for (std::size_t at = 0; (at = log.find(R"(msg="listening")", at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  EXPECT_EQ(listening(), 1u) << "not rebound";
   EXPECT_EQ(post("pump-1", "pump-1-secret", "/sensors/pump-1/temp"), "2.04");
   dir_.write("coap-psk", "pump-1 rotated-secret\n");
   gw_->hangup();

@@ -19,7 +19,9 @@ Result<void> CoapIngress::start(const IngestSection& in) {
   std::promise<Result<void>> opened;
   auto bound = opened.get_future();
   thread_ = std::jthread([this, options, p = std::move(opened)]() mutable { run(options, std::move(p)); });
-  return bound.get();
+  auto r = bound.get();
+  if (r) served_keys_ = std::move(options.dtls.keys);
+  return r;
 }
 
 void CoapIngress::stop() {
@@ -69,9 +71,14 @@ void CoapIngress::apply(const IngestSection& before, const IngestSection& next) 
 void CoapIngress::reload_keys(const IngestSection& in) {
   if (!in.coap.dtls.enabled) return;
   // Check the new key file first: a bad one must not take CoAP down.
-  if (auto keys = read_psk_file(in.coaps_psk_file); !keys) {
+  auto keys = read_psk_file(in.coaps_psk_file);
+  if (!keys) {
     rebind_failures_.add();
     log::error("coap", "reload: key file unusable; keeping the current keys", {{"detail", keys.error().detail}});
+    return;
+  }
+  if (*keys == served_keys_) {
+    log::info("coap", "reload: key file unchanged; CoAP keeps serving");
     return;
   }
   restart(in, in);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <future>
 #include <thread>
+#include <vector>
 
 #include "foggate/base/counter.h"
 #include "foggate/base/result.h"
@@ -46,7 +47,9 @@ class CoapIngress {
   // A new live ingest section: rebinds only when the endpoints changed;
   // when the new ones fail, serves the old ones again (counted, logged).
   void apply(const IngestSection& before, const IngestSection& next);
-  // SIGHUP: re-reads the coaps key file; a bad one keeps the current keys.
+  // SIGHUP: re-reads the coaps key file; a bad one keeps the current keys,
+  // and so does an unchanged one, without a restart (datagrams that arrive
+  // while the endpoints are rebound are lost).
   void reload_keys(const IngestSection& in);
 
   uint16_t port() const { return port_.load(); }  // 0 when plain CoAP is off
@@ -62,6 +65,7 @@ class CoapIngress {
   Counter rebind_failures_;
   std::atomic<uint16_t> port_{0};
   std::atomic<bool> stop_{false};
+  std::vector<protocols::CoapPsk> served_keys_;  // coaps keys of the running server; start()'s caller only
   std::jthread thread_;
 };
 

@@ -299,27 +299,30 @@ Result<bool> MqttIngestConnection::Impl::deliver(const PacketView& p) {
   return true;
 }
 
-// Moves what publish() queued into the write buffer (the loop writes it).
-void MqttIngestConnection::Impl::drain_outbox() {
-  if (!outbox.has_queued()) return;
-  stats.published.add(outbox.drain(version, broker_receive_maximum, [this] { return next_packet_id(); }, out));
+// Moves what publish() queued into the write buffer (the loop writes it);
+// returns how many.
+std::size_t MqttIngestConnection::Impl::drain_outbox() {
+  if (!outbox.has_queued()) return 0;
+  const std::size_t n = outbox.drain(version, broker_receive_maximum, [this] { return next_packet_id(); }, out);
+  stats.published.add(n);
+  return n;
 }
 
 // publish(), on its caller's thread: while the connection's thread waits,
 // the caller writes what is queued itself, sparing an alert the wake-up of
 // that thread on its way to the broker. False when the connection's thread
-// has to do it: it is busy (holds io_mu), not connected, stopping, or the
-// socket did not take everything (the thread then writes the rest when it
-// can, or meets the write's error and reconnects).
+// has to do it: it is busy (holds io_mu), not connected or stopping; or
+// some of it is left: over the broker's Receive Maximum, or more than the
+// socket took (the thread then writes the rest, or meets the write's error
+// and reconnects).
 bool MqttIngestConnection::Impl::write_now() {
   if (driving_thread == this) return false;  // from its own handler: it holds io_mu
   std::unique_lock io(io_mu, std::try_to_lock);
   if (!io.owns_lock() || !connected || stopping || !out.empty()) return false;
-  drain_outbox();
+  const std::size_t encoded = drain_outbox();
   auto r = flush();
-  if (!r || !out.empty()) return false;
-  stats.caller_writes.add();
-  return true;
+  if (r && out.empty()) stats.caller_writes.add(encoded);
+  return r && out.empty() && !outbox.has_queued();
 }
 
 // Turns released receipts into PUBACKs, in arrival order.

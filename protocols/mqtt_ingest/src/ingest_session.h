@@ -85,7 +85,7 @@ struct MqttIngestConnection::Impl {
   Result<bool> deliver(const PacketView& p);
   Result<void> skip_oversized(const PacketView& p);
   void collect_acks();
-  void drain_outbox();
+  std::size_t drain_outbox();
   bool write_now();
   void coalesce();
   Result<void> flush();

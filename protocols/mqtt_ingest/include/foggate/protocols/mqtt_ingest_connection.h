@@ -125,7 +125,7 @@ struct MqttIngestStats {
   Gauge unacknowledged;         // QoS 1 messages handed over, not yet acknowledged
   // publish():
   Counter published;            // written to the socket (a resend is not counted again)
-  Counter caller_writes;        // publish() calls that wrote on their caller's thread (see above)
+  Counter caller_writes;        // of those, written by publish()'s caller itself (see above)
   Counter publish_refused;      // refused by publish(): outbox full, or stopped
   Counter publish_rejected;     // refused by the broker (MQTT 5 PUBACK >= 0x80)
   Counter publish_discarded;    // still queued at stop with no connection to write them on

@@ -96,9 +96,12 @@ class Mosquitto {
     if (proc_) proc_->stop();
   }
   void start();
-  // SIGSTOP: it reads nothing until killed (kill9() works on a frozen one).
+  // SIGSTOP: it reads nothing until thawed or killed (kill9() works on a frozen one).
   void freeze() {
     if (proc_) proc_->freeze();
+  }
+  void thaw() {  // SIGCONT
+    if (proc_) proc_->thaw();
   }
   // SIGKILL: unlike stop(), nothing is saved and unread input is lost.
   void kill9() {

@@ -14,6 +14,9 @@ namespace foggate::protocols {
 namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
+// publish()'s messages are encoded into the send buffer only while it holds
+// less than this; beyond, they wait in the bounded outbox (max_outbox).
+constexpr std::size_t kOutboxDrainBytes = 64 * 1024;
 constexpr int kOfferAgainMs = 1;  // a refused message is offered again this often
 // How much of an oversized PUBLISH is kept to read its topic and packet id.
 constexpr std::size_t kOversizedHead = 70 * 1024;
@@ -28,7 +31,7 @@ bool MqttIngestConnection::Impl::session() {
     if (stopping) {
       // Acknowledge what became safe, waiting for the rest until the deadline.
       collect_acks();
-      if (auto r = flush(); !r) return true;
+      if (auto r = write_out(); !r) return true;
       if ((window.size() == 0 && out.empty()) || now >= stop_deadline) {
         say_farewell();
         encode_disconnect(version, out);
@@ -72,7 +75,7 @@ bool MqttIngestConnection::Impl::session() {
         ping_sent_ms = now;
       }
     }
-    if (auto r = flush(); !r) {
+    if (auto r = write_out(); !r) {
       lose(r.error(), false);
       return false;
     }
@@ -303,7 +306,8 @@ Result<bool> MqttIngestConnection::Impl::deliver(const PacketView& p) {
 // returns how many.
 std::size_t MqttIngestConnection::Impl::drain_outbox() {
   if (!outbox.has_queued()) return 0;
-  const std::size_t n = outbox.drain(version, broker_receive_maximum, [this] { return next_packet_id(); }, out);
+  const std::size_t n =
+      outbox.drain(version, broker_receive_maximum, kOutboxDrainBytes, [this] { return next_packet_id(); }, out);
   stats.published.add(n);
   return n;
 }
@@ -319,10 +323,24 @@ bool MqttIngestConnection::Impl::write_now() {
   if (driving_thread == this) return false;  // from its own handler: it holds io_mu
   std::unique_lock io(io_mu, std::try_to_lock);
   if (!io.owns_lock() || !connected || stopping || !out.empty()) return false;
-  const std::size_t encoded = drain_outbox();
-  auto r = flush();
-  if (r && out.empty()) stats.caller_writes.add(encoded);
-  return r && out.empty() && !outbox.has_queued();
+  auto written = write_out();
+  if (written && out.empty()) stats.caller_writes.add(*written);
+  return written && out.empty() && !outbox.has_queued();
+}
+
+// Writes what is encoded, then what publish() queued, while the socket
+// takes it (each drain encodes up to kOutboxDrainBytes). Returns how many
+// publishes it encoded. With `out` empty on return, nothing more can go
+// now: the queue is empty or the broker's Receive Maximum is reached.
+Result<std::size_t> MqttIngestConnection::Impl::write_out() {
+  std::size_t encoded = 0;
+  while (true) {
+    if (auto r = flush(); !r) return unexpected(r.error());
+    if (!out.empty()) return encoded;
+    const std::size_t n = drain_outbox();
+    if (n == 0) return encoded;
+    encoded += n;
+  }
 }
 
 // Turns released receipts into PUBACKs, in arrival order.

@@ -87,6 +87,7 @@ struct MqttIngestConnection::Impl {
   void collect_acks();
   std::size_t drain_outbox();
   bool write_now();
+  Result<std::size_t> write_out();
   void coalesce();
   Result<void> flush();
   void sync_subscriptions();

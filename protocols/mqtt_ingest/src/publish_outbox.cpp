@@ -15,11 +15,11 @@ std::size_t PublishOutbox::size() const {
   return queue_.size() + flying_.load(std::memory_order_relaxed);
 }
 
-std::size_t PublishOutbox::drain(MqttVersion v, uint16_t receive_maximum, const std::function<uint16_t()>& next_id,
-                                 std::string& out) {
+std::size_t PublishOutbox::drain(MqttVersion v, uint16_t receive_maximum, std::size_t max_out,
+                                 const std::function<uint16_t()>& next_id, std::string& out) {
   std::size_t n = 0;
   std::lock_guard lock(mu_);
-  while (!queue_.empty()) {
+  while (!queue_.empty() && out.size() < max_out) {
     Message& m = queue_.front();
     if (m.qos == 1 && in_flight_.size() >= receive_maximum) break;
     PublishFields f{.topic = m.topic, .payload = m.payload, .qos = m.qos, .retain = m.retain};

@@ -40,10 +40,12 @@ class PublishOutbox {
 
   // ---- The connection's thread ----
   // Encodes queued messages into `out` while fewer than `receive_maximum`
-  // QoS 1 messages are in flight; `next_id` gives each its packet id.
-  // Returns how many were encoded.
-  std::size_t drain(MqttVersion v, uint16_t receive_maximum, const std::function<uint16_t()>& next_id,
-                    std::string& out);
+  // QoS 1 messages are in flight and `out` holds less than `max_out`
+  // bytes (a broker that stops reading leaves the rest here, where
+  // `limit` bounds them); `next_id` gives each its packet id. Returns how
+  // many were encoded.
+  std::size_t drain(MqttVersion v, uint16_t receive_maximum, std::size_t max_out,
+                    const std::function<uint16_t()>& next_id, std::string& out);
   // Encodes every message in flight again with DUP set (after a connect).
   std::size_t resend(MqttVersion v, std::string& out);
   // A PUBACK: true when `packet_id` was one of ours (now forgotten).

@@ -1,5 +1,6 @@
 #include "transport.h"
 
+#include <algorithm>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/ssl.h>
 
@@ -42,9 +43,18 @@ class TlsTransport final : public Transport {
     if (rc > 0) return static_cast<std::size_t>(rc);
     return io_outcome(rc, "receive");
   }
+  // A write mbedTLS could not finish (WANT_WRITE) has its record built
+  // already: it must be called again with the same length, and then
+  // reports that length written. The caller's buffer may have grown
+  // meanwhile (it only ever appends), so the retry takes the same prefix.
   Result<std::size_t> write(const char* buf, std::size_t n) override {
-    const int rc = mbedtls_ssl_write(&ssl_, reinterpret_cast<const unsigned char*>(buf), n);
-    if (rc > 0) return static_cast<std::size_t>(rc);
+    const std::size_t len = pending_write_ > 0 ? std::min(pending_write_, n) : n;
+    const int rc = mbedtls_ssl_write(&ssl_, reinterpret_cast<const unsigned char*>(buf), len);
+    if (rc > 0) {
+      pending_write_ = 0;
+      return static_cast<std::size_t>(rc);
+    }
+    if (rc == MBEDTLS_ERR_SSL_WANT_WRITE || rc == MBEDTLS_ERR_SSL_WANT_READ) pending_write_ = len;
     return io_outcome(rc, "send");
   }
   bool has_buffered_input() const override { return mbedtls_ssl_get_bytes_avail(&ssl_) > 0; }
@@ -71,6 +81,7 @@ class TlsTransport final : public Transport {
   }
 
   TcpSocket socket_;
+  std::size_t pending_write_ = 0;  // the length of a write to repeat; 0: none
   Drbg rng_;
   X509Crt ca_, own_;
   PkContext key_;

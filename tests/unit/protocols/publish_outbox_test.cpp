@@ -9,6 +9,8 @@
 namespace foggate::protocols {
 namespace {
 
+constexpr std::size_t kAnyOut = 1 << 20;  // a send buffer bound no test reaches
+
 // The PUBLISH packets in `wire`, parsed.
 std::vector<Publish> publishes(const std::string& wire) {
   std::vector<Publish> out;
@@ -38,7 +40,7 @@ TEST(PublishOutboxTest, RefusesOverTheLimitCountingWhatIsInFlight) {
   EXPECT_FALSE(box.push({"c", "3", 1, false}));
   std::string out;
   uint16_t id = 0;
-  EXPECT_EQ(box.drain(MqttVersion::kV5, 10, [&] { return ++id; }, out), 2u);
+  EXPECT_EQ(box.drain(MqttVersion::kV5, 10, kAnyOut, [&] { return ++id; }, out), 2u);
   EXPECT_EQ(box.size(), 2u) << "in flight still counts";
   EXPECT_FALSE(box.push({"c", "3", 1, false}));
   EXPECT_TRUE(box.acknowledged(1));
@@ -52,12 +54,12 @@ TEST(PublishOutboxTest, ReceiveMaximumHoldsTheRestInOrder) {
   ASSERT_TRUE(box.push({"d", "x", 0, false}));
   std::string out;
   uint16_t id = 0;
-  EXPECT_EQ(box.drain(MqttVersion::kV5, 2, [&] { return ++id; }, out), 2u);
+  EXPECT_EQ(box.drain(MqttVersion::kV5, 2, kAnyOut, [&] { return ++id; }, out), 2u);
   EXPECT_TRUE(box.has_queued());
-  EXPECT_EQ(box.drain(MqttVersion::kV5, 2, [&] { return ++id; }, out), 0u) << "the window is full";
+  EXPECT_EQ(box.drain(MqttVersion::kV5, 2, kAnyOut, [&] { return ++id; }, out), 0u) << "the window is full";
   ASSERT_TRUE(box.acknowledged(1));
   // c goes, and the QoS 0 d behind it, in the order they came.
-  EXPECT_EQ(box.drain(MqttVersion::kV5, 2, [&] { return ++id; }, out), 2u);
+  EXPECT_EQ(box.drain(MqttVersion::kV5, 2, kAnyOut, [&] { return ++id; }, out), 2u);
   EXPECT_FALSE(box.has_queued());
   const auto sent = publishes(out);
   ASSERT_EQ(sent.size(), 4u);
@@ -74,7 +76,7 @@ TEST(PublishOutboxTest, ResendRepeatsWhatIsInFlightWithDup) {
   ASSERT_TRUE(box.push({"b", "2", 1, false}));
   std::string out;
   uint16_t id = 40;
-  box.drain(MqttVersion::kV5, 10, [&] { return ++id; }, out);
+  box.drain(MqttVersion::kV5, 10, kAnyOut, [&] { return ++id; }, out);
   ASSERT_TRUE(box.acknowledged(41));
   out.clear();
   EXPECT_EQ(box.resend(MqttVersion::kV5, out), 1u);
@@ -85,6 +87,21 @@ TEST(PublishOutboxTest, ResendRepeatsWhatIsInFlightWithDup) {
   EXPECT_TRUE(again[0].dup);
   EXPECT_TRUE(box.in_flight(42));
   EXPECT_EQ(box.discard_queued(), 0u) << "in flight is not queued";
+}
+
+// A send buffer already holding `max_out` bytes (a broker that stopped
+// reading) takes nothing more: the rest waits in the bounded queue.
+TEST(PublishOutboxTest, DrainStopsWhenTheSendBufferHoldsMaxOut) {
+  PublishOutbox box(10);
+  for (const char* t : {"a", "b", "c"}) ASSERT_TRUE(box.push({t, std::string(100, 'x'), 0, false}));
+  std::string out;
+  uint16_t id = 0;
+  EXPECT_EQ(box.drain(MqttVersion::kV5, 10, 150, [&] { return ++id; }, out), 2u) << "stops once out holds 150";
+  EXPECT_TRUE(box.has_queued());
+  EXPECT_EQ(box.size(), 1u);
+  out.clear();  // written
+  EXPECT_EQ(box.drain(MqttVersion::kV5, 10, 150, [&] { return ++id; }, out), 1u);
+  EXPECT_FALSE(box.has_queued());
 }
 
 }  // namespace

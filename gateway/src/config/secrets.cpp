@@ -41,7 +41,7 @@ uint64_t credentials_fingerprint(const protocols::MqttOptions& mo) {
     all.append(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   const uint64_t h = std::hash<std::string>{}(all);
-  std::fill(all.begin(), all.end(), '\0');  // it held the password and the key
+  std::fill(all.begin(), all.end(), '\0');  // it held the password and the key (best effort: not its earlier growth)
   return h;
 }
 

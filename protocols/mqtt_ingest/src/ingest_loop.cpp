@@ -27,7 +27,6 @@ constexpr std::size_t kOversizedHead = 70 * 1024;
 bool MqttIngestConnection::Impl::session() {
   while (true) {
     const int64_t now = steady_ms();
-    drain_outbox();
     if (stopping) {
       // Acknowledge what became safe, waiting for the rest until the deadline.
       collect_acks();

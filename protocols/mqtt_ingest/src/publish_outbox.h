@@ -1,7 +1,7 @@
 // PublishOutbox: what other threads publish on an MqttIngestConnection
-// (alerts). Any thread queues a message; the connection's thread encodes
-// the queue into its write buffer, and keeps each QoS 1 message until its
-// PUBACK. After a reconnect the unacknowledged ones are sent again, DUP
+// (alerts). Any thread queues a message; whoever holds the connection's
+// io_mu (its thread, or a publishing thread meanwhile) encodes the queue
+// into its write buffer, and keeps each QoS 1 message until its PUBACK. After a reconnect the unacknowledged ones are sent again, DUP
 // set, ahead of anything new (MQTT-4.4.0-1). At most the broker's Receive
 // Maximum are in flight; the rest wait in the queue.
 //
@@ -38,7 +38,7 @@ class PublishOutbox {
   std::size_t size() const;
   bool has_queued() const { return queued_.load(std::memory_order_acquire); }
 
-  // ---- The connection's thread ----
+  // ---- Whoever holds the connection's io_mu ----
   // Encodes queued messages into `out` while fewer than `receive_maximum`
   // QoS 1 messages are in flight and `out` holds less than `max_out`
   // bytes (a broker that stops reading leaves the rest here, where
@@ -61,7 +61,7 @@ class PublishOutbox {
   std::deque<Message> queue_;  // guarded by mu_
   std::atomic<std::size_t> flying_{0};  // in_flight_.size(), for size() from any thread
   std::atomic<bool> queued_{false};
-  std::map<uint16_t, Message> in_flight_;  // the connection's thread only
+  std::map<uint16_t, Message> in_flight_;  // under the connection's io_mu
 };
 
 }  // namespace foggate::protocols

@@ -90,8 +90,8 @@ class MqttClient {
   // Replaces user name, password and TLS settings (rotation: the files are
   // read again too) and, when connected, drops the connection so the next
   // one uses them; when disconnected, the next tick() tries them without
-  // waiting out the backoff. From the thread that calls tick(). Unreadable TLS files
-  // are logged and the current settings kept.
+  // waiting out the backoff. From the thread that calls tick(). Unreadable
+  // TLS files are logged and the current settings kept.
   void renew_credentials(std::string username, std::string password, MqttTls tls);
   // Disconnects (publishing nothing more), waiting at most timeout_ms for
   // in-flight publishes to complete.

@@ -43,10 +43,11 @@
 //   latency); otherwise the connection's thread is woken to write it,
 //   several per write when they come together. One lock (held by the
 //   connection's thread except while it waits) keeps the socket and its
-//   TLS context to one thread at a time. QoS 1 messages are kept until their PUBACK and sent
-//   again (DUP) after a reconnect; no more are in flight than the broker's
-//   Receive Maximum. While disconnected they wait, up to max_outbox;
-//   beyond that publish() refuses. At stop() what is queued is written
+//   TLS context to one thread at a time. QoS 1 messages are kept until
+//   their PUBACK and sent again (DUP) after a reconnect; no more are in
+//   flight than the broker's Receive Maximum. While disconnected, or while
+//   the broker reads nothing and 64 KiB wait to be written, they wait, up
+//   to max_outbox; beyond that publish() refuses. At stop() what is queued is written
 //   before the DISCONNECT; what could not be (not connected) is counted.
 // - A protocol violation from the broker (packet_limits, malformed or
 //   forbidden packets) is counted, logged once per reason, and the

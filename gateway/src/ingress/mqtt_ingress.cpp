@@ -109,10 +109,17 @@ void MqttIngress::stop() {
   pause();
   if (priority_lane_.client) priority_lane_.client->stop();
   normal_lane_.client->stop();
+  // Subscriptions answered since the supervisor's last tick (a stop right
+  // after start): recorded now, or the next run would not drop them.
+  remember_acknowledged();
 }
 
 void MqttIngress::tick() {
   if (priority_lane_.client && clock_.mono_ms() >= normal_lane_deadline_ms_) start_normal_lane();
+  remember_acknowledged();
+}
+
+void MqttIngress::remember_acknowledged() {
   for (auto* lane : {&normal_lane_, &priority_lane_}) {
     if (lane->client == nullptr) continue;
     if (lane->acknowledged.exchange(false)) (void)memory_.remember(lane->client->client_id(), lane->filters);

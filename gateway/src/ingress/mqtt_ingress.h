@@ -72,7 +72,8 @@ class MqttIngress {
   // Stops reading; what is undelivered stays queued in the broker.
   void pause();
   // After the workers and the uplink have made safe what they hold: writes
-  // the last acknowledgements and disconnects.
+  // the last acknowledgements and disconnects; records the filters
+  // acknowledged since the last tick(). After the supervisor has stopped.
   void stop();
   // Reconnects; records the filters each lane has acknowledged.
   void tick();
@@ -91,12 +92,15 @@ class MqttIngress {
   // SubscriptionMemory; supervisor thread).
   struct Lane {
     std::vector<std::string> filters;
-    std::atomic<bool> acknowledged{false};  // set on the lane's thread, taken by tick()
+    std::atomic<bool> acknowledged{false};  // set on the lane's thread, taken by remember_acknowledged()
     std::optional<Message> parked;          // lane's thread: a QoS 1 reading waiting for queue room
     // Declared last, destroyed first: its callbacks touch the members above.
     std::unique_ptr<protocols::MqttIngestConnection> client;  // the priority lane's only with a priority filter at start
   };
   void configure(Lane& lane, std::vector<protocols::MqttSubscription> subs);
+  // Records in SubscriptionMemory the filters of each lane whose
+  // subscriptions were answered since the last call.
+  void remember_acknowledged();
   protocols::Admission on_publish(Lane& lane, const protocols::Publish& p, ReceiptPtr receipt, bool again);
 
   // With a priority lane, the normal lane starts once the priority lane is
